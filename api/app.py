@@ -1,0 +1,64 @@
+"""The FastAPI app factory. Nothing is connected at import; ``create_app(settings)`` builds everything."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api import admin, health, platform
+from api.middleware import RequestContextMiddleware, TenantMiddleware
+from api.problems import PROBLEM_SCHEMA, install_problem_handlers
+from api.state import AppState
+from core.settings import Settings
+from tenants.resolution import listen_for_changes
+
+API_DESCRIPTION = """
+One deployment, one PostgreSQL schema per merchant.
+
+* **/platform/v1**: platform operators (bearer token from `POST /platform/v1/auth/token`).
+* **/admin/v1**: a merchant's staff, on the tenant's host (`<slug>.<base domain>`, a custom domain)
+  or with an `X-Tenant: <slug>` header; bearer token from `POST /admin/v1/auth/token`.
+
+Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
+"""
+
+
+def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) -> FastAPI:
+    state = AppState.build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        listener = asyncio.create_task(listen_for_changes(settings.db.url)) if listen_for_tenant_changes else None
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            await state.database.dispose()
+
+    app = FastAPI(title="Commerce API", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.commerce = state
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(platform.router)
+    app.include_router(admin.router)
+    # Outermost first: every request gets an id, then tenant surfaces get their tenant.
+    app.add_middleware(TenantMiddleware, resolver=state.resolver)
+    app.add_middleware(RequestContextMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,387 @@
+"""The ``commerce`` command: serve, dev, migrate, tenants, operators.
+
+Every command builds what it needs from ``Settings`` and exits non-zero on failure, with the
+problem's code and detail on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.app import create_app
+from auth.operators import repository as operators_repository
+from auth.operators import service as operators_service
+from auth.passwords import Passwords
+from commerce.shop.provisioning import provision_tenant
+from core.db import Database, create_sync_db_engine
+from core.embedded import embedded_database_url
+from core.errors import Problem
+from core.logging import configure_logging
+from core.settings import Environment, Settings, get_settings
+from tenants import repository as tenants_repository
+from tenants import service as tenants_service
+from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public
+from tenants.models import Tenant, TenantStatus
+from tenants.schema import TenantMigrations
+from tenants.schemas import TenantCreate, TenantRead
+
+app = typer.Typer(no_args_is_help=True, help="Multi-tenant commerce API: serve it, migrate it, run its tenants.")
+tenants_app = typer.Typer(no_args_is_help=True, help="Provision and run the lifecycle of tenants.")
+operators_app = typer.Typer(no_args_is_help=True, help="Platform operators.")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(operators_app, name="operators")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def main() -> None:
+    app()
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log)
+    if not settings.db.url:
+        if settings.environment is Environment.PRODUCTION:
+            raise typer.BadParameter("DATABASE_URL is not set")
+        settings.db.url = embedded_database_url(settings.data_dir)
+    return settings
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(work)
+    except Problem as problem:
+        err.print(f"[red]error[/red] {problem.code}: {problem.detail or problem.title}")
+        raise typer.Exit(1) from problem
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    database = Database(settings.db)
+    try:
+        async with database.public_session() as db:
+            result = await work(db)
+            await db.commit()
+            return result
+    finally:
+        await database.dispose()
+
+
+# --- serving ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Serve the API with uvicorn, one process (scale with replicas; run `commerce migrate` first)."""
+    uvicorn.run(create_app(_settings()), host=host, port=port, proxy_headers=True, log_config=None)
+
+
+@app.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant."""
+    settings = _settings()
+    out.print(f"[bold]database[/bold] {settings.db.url}")
+    _migrate_all(settings, concurrency=settings.migrations.concurrency)
+    credentials = _run(_ensure_demo(settings))
+    _print_quickstart(settings, credentials, host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+async def _ensure_demo(settings: Settings) -> dict[str, str]:
+    """Idempotently create the demo operator and the demo tenant; their credentials live in the data dir."""
+    path = Path(settings.data_dir) / "dev-credentials.json"
+    saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    passwords = Passwords(settings.auth)
+    operator_email = "operator@example.com"
+
+    async def ensure_operator(db: AsyncSession) -> None:
+        if await operators_repository.get_by_email(db, operator_email) is None:
+            saved["operator_password"] = saved.get("operator_password") or uuid.uuid4().hex
+            await operators_service.create_operator(
+                db, passwords, email=operator_email, password=saved["operator_password"]
+            )
+
+    await _with_session(settings, ensure_operator)
+    saved["operator_email"] = operator_email
+
+    async def find_demo(db: AsyncSession) -> Tenant | None:
+        return await tenants_repository.get_by_slug(db, "demo")
+
+    if await _with_session(settings, find_demo) is None:
+        database = Database(settings.db)
+        try:
+            created = await provision_tenant(
+                database,
+                passwords,
+                TenantMigrations(),
+                TenantCreate(slug="demo", name="Demo Shop", owner_email="owner@demo.example.com"),
+            )
+        finally:
+            await database.dispose()
+        saved.update(owner_email=created.owner_email, owner_password=created.owner_password)
+    path.write_text(json.dumps(saved, indent=2))
+    path.chmod(0o600)
+    return saved
+
+
+def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    operator = json.dumps(
+        {"email": credentials["operator_email"], "password": credentials.get("operator_password", "?")}
+    )
+    owner = json.dumps(
+        {"email": credentials.get("owner_email", "?"), "password": credentials.get("owner_password", "?")}
+    )
+    out.print(
+        f"""
+[bold green]Commerce API is starting on {base}[/bold green]  (docs: {base}/docs, credentials: {settings.data_dir}/dev-credentials.json)
+
+  # operator token, then list tenants
+  OP=$(curl -s {base}/platform/v1/auth/token -H 'content-type: application/json' -d '{operator}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s {base}/platform/v1/tenants -H "authorization: Bearer $OP"
+
+  # the demo shop's owner token (tenant chosen by X-Tenant, or use http://demo.localhost:{port})
+  TOKEN=$(curl -s {base}/admin/v1/auth/token -H 'x-tenant: demo' -H 'content-type: application/json' -d '{owner}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s {base}/admin/v1/shop -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN"
+"""
+    )
+
+
+# --- migrations ------------------------------------------------------------------------------------
+
+
+@app.command()
+def migrate(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant (slug).")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, max=64, help="Tenants migrated at once.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
+    target: Annotated[str, typer.Option(help="Tenant revision to reach.")] = "head",
+) -> None:
+    """Migrate the public schema, then every tenant schema behind the target (in parallel, resumable)."""
+    settings = _settings()
+    report = _migrate_all(
+        settings,
+        concurrency=concurrency or settings.migrations.concurrency,
+        slug=tenant,
+        dry_run=dry_run,
+        target=target,
+    )
+    if report is not None and report.failed:
+        raise typer.Exit(1)
+
+
+def _migrate_all(
+    settings: Settings,
+    *,
+    concurrency: int,
+    slug: str | None = None,
+    dry_run: bool = False,
+    target: str = "head",
+) -> FleetReport | None:
+    engine = create_sync_db_engine(settings.db, pool_size=concurrency + 1)
+    try:
+        if not dry_run:
+            migrate_public(engine)
+            out.print("[bold]public[/bold] schema at head")
+        migrator = FleetMigrator(engine, concurrency=concurrency, lock_timeout_ms=settings.migrations.lock_timeout_ms)
+        plan = migrator.plan(target=target, slug=slug)
+        out.print(
+            f"[bold]tenants[/bold] target {plan.target}: {plan.up_to_date} up to date, {len(plan.pending)} to migrate"
+        )
+        if dry_run:
+            for pending in plan.pending:
+                out.print(f"  would migrate {pending.slug}: {pending.revision} -> {plan.target}")
+            return None
+        if not plan.pending:
+            return FleetReport(target=plan.target, up_to_date=plan.up_to_date)
+        with Progress(
+            TextColumn("migrating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("", total=len(plan.pending))
+
+            def advance(outcome: TenantOutcome) -> None:
+                progress.update(task, advance=1, description="" if outcome.ok else f"[red]{outcome.tenant.slug} failed")
+
+            report = migrator.run(plan, on_outcome=advance)
+        _print_report(report)
+        return report
+    finally:
+        engine.dispose()
+
+
+def _print_report(report: FleetReport) -> None:
+    out.print(
+        f"migrated {len(report.migrated)}, failed {len(report.failed)}, up to date {report.up_to_date} "
+        f"in {report.seconds:.2f}s"
+    )
+    if report.failed:
+        table = Table("tenant", "from", "to", "error", title="failed tenants (re-run to retry)")
+        for outcome in report.failed:
+            table.add_row(outcome.tenant.slug, str(outcome.from_revision), outcome.to_revision, outcome.error or "")
+        err.print(table)
+
+
+# --- tenants ---------------------------------------------------------------------------------------
+
+
+def _print_tenant(tenant: Tenant) -> None:
+    out.print_json(TenantRead.model_validate(tenant).model_dump_json())
+
+
+async def _tenant_id(db: AsyncSession, ref: str) -> uuid.UUID:
+    """A tenant given by id or slug."""
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return (await tenants_service.get_by_slug(db, ref)).id
+
+
+@tenants_app.command("create")
+def tenants_create(
+    slug: str,
+    name: Annotated[str, typer.Option(help="Display name of the shop.")],
+    owner_email: Annotated[str, typer.Option(help="Email of the owner account.")],
+    plan: Annotated[str, typer.Option(help="Plan name.")] = "standard",
+) -> None:
+    """Provision a tenant and print its owner's one-time password."""
+    settings = _settings()
+    try:
+        body = TenantCreate(slug=slug, name=name, owner_email=owner_email, plan=plan)
+    except ValueError as exc:
+        err.print(f"[red]error[/red] invalid_input: {exc}")
+        raise typer.Exit(2) from exc
+
+    async def create() -> None:
+        database = Database(settings.db)
+        try:
+            created = await provision_tenant(database, Passwords(settings.auth), TenantMigrations(), body)
+        finally:
+            await database.dispose()
+        _print_tenant(created.tenant)
+        out.print(f"owner {created.owner_email} one-time password: [bold]{created.owner_password}[/bold]")
+
+    _run(create())
+
+
+@tenants_app.command("list")
+def tenants_list(
+    status: Annotated[TenantStatus | None, typer.Option(help="Only tenants with this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 100,
+    starting_after: Annotated[str | None, typer.Option(help="Id of the last tenant of the previous page.")] = None,
+) -> None:
+    """List tenants in creation order."""
+    settings = _settings()
+
+    async def list_page(db: AsyncSession) -> None:
+        rows, has_more = await tenants_service.list_tenants(
+            db, limit=limit, starting_after=starting_after, status=status
+        )
+        table = Table("id", "slug", "name", "status", "revision", "created")
+        for t in rows:
+            table.add_row(str(t.id), t.slug, t.name, t.status.value, t.schema_revision or "-", t.created_at.isoformat())
+        out.print(table)
+        if has_more:
+            out.print(f"more: --starting-after {rows[-1].id}")
+
+    _run(_with_session(settings, list_page))
+
+
+def _lifecycle(ref: str, action: Callable[[AsyncSession, uuid.UUID], Awaitable[Tenant]]) -> None:
+    settings = _settings()
+
+    async def apply(db: AsyncSession) -> None:
+        _print_tenant(await action(db, await _tenant_id(db, ref)))
+
+    _run(_with_session(settings, apply))
+
+
+async def _show(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    return await tenants_service.get_tenant(db, tenant_id)
+
+
+@tenants_app.command("show")
+def tenants_show(tenant: Annotated[str, typer.Argument(help="Slug or id.")]) -> None:
+    """Show one tenant."""
+    _lifecycle(tenant, _show)
+
+
+@tenants_app.command("suspend")
+def tenants_suspend(tenant: Annotated[str, typer.Argument(help="Slug or id.")]) -> None:
+    """Suspend an active tenant (its surfaces answer 403)."""
+    _lifecycle(tenant, tenants_service.suspend)
+
+
+@tenants_app.command("resume")
+def tenants_resume(tenant: Annotated[str, typer.Argument(help="Slug or id.")]) -> None:
+    """Resume a suspended tenant."""
+    _lifecycle(tenant, tenants_service.resume)
+
+
+@tenants_app.command("delete")
+def tenants_delete(tenant: Annotated[str, typer.Argument(help="Slug or id.")]) -> None:
+    """Soft-delete a tenant: unreachable at once, data kept until `purge`."""
+    _lifecycle(tenant, tenants_service.soft_delete)
+
+
+@tenants_app.command("purge")
+def tenants_purge(
+    tenant: Annotated[str, typer.Argument(help="Slug or id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop a soft-deleted tenant's schema and all its data. Irreversible."""
+    if not yes:
+        typer.confirm(f"Drop every table and row of tenant {tenant}?", abort=True)
+    _lifecycle(tenant, tenants_service.purge)
+
+
+# --- operators -------------------------------------------------------------------------------------
+
+
+@operators_app.command("create")
+def operators_create(
+    email: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Create a platform operator; the password comes from a prompt (or stdin)."""
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat: ") != password:
+            err.print("[red]error[/red] the passwords differ")
+            raise typer.Exit(2)
+
+    async def create(db: AsyncSession) -> None:
+        operator = await operators_service.create_operator(db, Passwords(settings.auth), email=email, password=password)
+        out.print(f"operator {operator.email} created ({operator.id})")
+
+    _run(_with_session(settings, create))

@@ -1,0 +1,86 @@
+"""Pure ASGI middleware: request ids and access logs, and the resolution of tenant surfaces to a tenant."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import send_problem
+from core.errors import Problem
+from core.logging import request_id_var, tenant_slug_var
+from tenants.resolution import TenantResolver
+
+log = logging.getLogger("api.access")
+
+# Only these surfaces belong to a tenant; /platform, /healthz, /docs... never resolve one.
+TENANT_PREFIXES = ("/admin/", "/storefront/", "/oauth/")
+TENANT_SCOPE_KEY = "tenant"
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (``X-Request-ID`` in and out) and logs one line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "tenant": getattr(scope.get("state", {}).get(TENANT_SCOPE_KEY), "slug", None),
+                },
+            )
+            request_id_var.reset(token)
+
+
+class TenantMiddleware:
+    """Resolves requests on tenant surfaces to a ``TenantContext`` or answers with a problem. Fails closed."""
+
+    def __init__(self, app: ASGIApp, resolver: TenantResolver) -> None:
+        self.app = app
+        self.resolver = resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(TENANT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        try:
+            tenant = await self.resolver.resolve(host=headers.get("host"), header_slug=headers.get("x-tenant"))
+        except Problem as problem:
+            await send_problem(send, problem, scope["path"])
+            return
+        scope.setdefault("state", {})[TENANT_SCOPE_KEY] = tenant
+        token = tenant_slug_var.set(tenant.slug)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            tenant_slug_var.reset(token)

@@ -1,0 +1,12 @@
+"""The platform operators' surface: /platform/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.platform import auth, migrations, tenants
+
+router = APIRouter(prefix="/platform/v1")
+router.include_router(auth.router)
+router.include_router(tenants.router)
+router.include_router(migrations.router)

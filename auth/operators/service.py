@@ -1,0 +1,44 @@
+"""Platform operators: created from the CLI, authenticated with email + password."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.errors import InvalidCredentials, InvalidToken, OperatorAlreadyExists
+from auth.operators import repository
+from auth.operators.models import Operator
+from auth.passwords import Passwords, check_password_strength
+from auth.tokens import Audience, IssuedToken, TokenSigner
+from core.clock import utcnow
+
+
+async def create_operator(db: AsyncSession, passwords: Passwords, *, email: str, password: str) -> Operator:
+    """Register an operator. Emails are unique and compared case-insensitively."""
+    check_password_strength(password)
+    if await repository.get_by_email(db, email) is not None:
+        raise OperatorAlreadyExists()
+    operator = Operator(email=email.lower(), password_hash=await passwords.hash(password))
+    db.add(operator)
+    await db.flush()
+    return operator
+
+
+async def issue_token(
+    db: AsyncSession, passwords: Passwords, signer: TokenSigner, *, email: str, password: str
+) -> IssuedToken:
+    """Exchange an active operator's email and password for a short-lived ``platform`` token."""
+    operator = await repository.get_by_email(db, email)
+    valid = await passwords.verify(operator.password_hash if operator else None, password)
+    if operator is None or not valid or not operator.is_active:
+        raise InvalidCredentials()
+    operator.last_login_at = utcnow()
+    return signer.issue(subject=operator.id, audience=Audience.PLATFORM)
+
+
+async def authenticate(db: AsyncSession, signer: TokenSigner, token: str) -> Operator:
+    """The active operator a ``platform`` token belongs to."""
+    claims = signer.verify(token, audience=Audience.PLATFORM)
+    operator = await repository.get_active(db, claims.subject)
+    if operator is None:
+        raise InvalidToken()
+    return operator

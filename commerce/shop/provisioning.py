@@ -1,0 +1,61 @@
+"""Opening a shop: register the tenant, build its schema, create its owner and settings.
+
+Two transactions, on purpose. The registry row commits first (``provisioning``), so the slug is
+taken and the tenant answers 503 + Retry-After rather than 404 while it is built. The schema, the
+owner, the shop settings and the switch to ``active`` then commit together in one transaction
+routed to the new schema: either the tenant is complete and active, or its schema does not exist
+and it is marked ``failed`` with the error.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from auth.passwords import Passwords
+from auth.staff import service as staff_service
+from commerce.shop import service as shop_service
+from core.db import Database
+from tenants import service as tenants_service
+from tenants.models import Tenant
+from tenants.schema import TenantMigrations
+from tenants.schemas import TenantCreate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionedTenant:
+    tenant: Tenant
+    owner_email: str
+    owner_password: str  # shown once, never stored in clear
+
+
+async def provision_tenant(
+    database: Database, passwords: Passwords, migrations: TenantMigrations, body: TenantCreate
+) -> ProvisionedTenant:
+    """Create a ready-to-use tenant and its owner account with a one-time password."""
+    owner_password = secrets.token_urlsafe(18)
+    password_hash = await passwords.hash(owner_password)
+
+    async with database.public_session() as db:
+        tenant = await tenants_service.register(db, body)
+        await db.commit()
+
+    try:
+        async with database.scoped_session(tenant.schema_name) as db:
+            revision = await tenants_service.build_schema(db, tenant, migrations)
+            await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
+            await shop_service.create_shop(db, name=body.name, support_email=body.owner_email)
+            tenant = await tenants_service.activate(db, tenant.id, revision=revision)
+            await db.commit()
+    except Exception as exc:
+        log.exception("provisioning failed", extra={"tenant_id": str(tenant.id)})
+        async with database.public_session() as db:
+            await tenants_service.mark_failed(db, tenant.id, f"{type(exc).__name__}: {exc}")
+            await db.commit()
+        raise
+
+    log.info("tenant provisioned", extra={"tenant_id": str(tenant.id), "slug": tenant.slug})
+    return ProvisionedTenant(tenant=tenant, owner_email=body.owner_email.lower(), owner_password=owner_password)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from core.validation import CurrencyCode, DisplayName, TimeZoneName, reject_explicit_nulls
+
+
+class ShopRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    object: str = "shop"
+    name: str
+    default_currency: str = Field(description="ISO 4217 code used for new prices.")
+    timezone: str = Field(description="IANA time zone of the shop.")
+    support_email: str | None
+    version: int = Field(description="Send it back in If-Match to update safely.")
+    updated_at: datetime
+
+
+class ShopUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: DisplayName | None = None
+    default_currency: CurrencyCode | None = None
+    timezone: TimeZoneName | None = None
+    support_email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_stay_set(self) -> ShopUpdate:
+        reject_explicit_nulls(self, "name", "default_currency", "timezone")
+        return self

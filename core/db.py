@@ -1,0 +1,207 @@
+"""Engines, sessions and the declarative bases; nothing here is created at import.
+
+Two kinds of tables exist:
+
+* ``PublicBase`` tables live in the ``public`` schema and are always schema-qualified, so they can be
+  read from inside a tenant transaction too.
+* ``TenantBase`` tables are unqualified: they exist once per tenant schema and resolve through the
+  transaction-scoped ``search_path`` set by :func:`scope_search_path`.
+
+Routing is per transaction, never per session: the first statement of every transaction of a scoped
+session is ``set_config('search_path', <schema>, true)``. Nothing survives COMMIT or ROLLBACK, so a
+pooled connection cannot carry one tenant's path into another's transaction (and PgBouncer in
+transaction mode is safe). A scoped session without a schema refuses to begin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+
+from core.clock import utcnow
+from core.errors import Problem
+from core.settings import DatabaseSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PUBLIC_SCHEMA = "public"
+SCHEMA_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SCOPE_KEY = "search_path_schema"
+
+
+class PublicBase(DeclarativeBase):
+    metadata = MetaData(schema=PUBLIC_SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+class TenantBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class InvalidSchemaName(Problem):
+    code = "invalid_schema_name"
+    title = "The schema name is not valid."
+
+
+class NoSchemaScope(Problem):
+    code = "no_schema_scope"
+    title = "A tenant-scoped transaction was started without a tenant."
+
+
+def validate_schema_name(name: str) -> str:
+    """Return ``name`` if it is a safe schema identifier, else raise. Never trust a name that skipped this."""
+    if not SCHEMA_NAME_PATTERN.fullmatch(name) or name.startswith("pg_") or name == PUBLIC_SCHEMA:
+        raise InvalidSchemaName(f"{name!r} is not a valid tenant schema name")
+    return name
+
+
+def quote_schema(name: str) -> str:
+    """The schema as a quoted identifier, after validation (the pattern admits no quote characters)."""
+    return f'"{validate_schema_name(name)}"'
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Normalise ``postgres://`` / ``postgresql://`` URLs to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg2"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _engine_options(settings: DatabaseSettings) -> dict[str, Any]:
+    if not settings.url:
+        raise ValueError("the database URL is not configured")
+    return {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_recycle": settings.pool_recycle_seconds,
+        "pool_timeout": settings.pool_timeout_seconds,
+        "pool_pre_ping": True,
+        "echo": settings.echo,
+    }
+
+
+def create_async_db_engine(settings: DatabaseSettings) -> AsyncEngine:
+    return create_async_engine(sqlalchemy_url(settings.url), **_engine_options(settings))
+
+
+def create_sync_db_engine(settings: DatabaseSettings, *, pool_size: int | None = None) -> Engine:
+    options = _engine_options(settings)
+    if pool_size is not None:
+        options.update(pool_size=pool_size, max_overflow=0)
+    return create_engine(sqlalchemy_url(settings.url), **options)
+
+
+class ScopedSession(Session):
+    """The sync session class behind every schema-scoped (tenant) session."""
+
+
+@event.listens_for(ScopedSession, "after_begin")
+def scope_search_path(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    schema = session.info.get(_SCOPE_KEY)
+    if schema is None:
+        raise NoSchemaScope()
+    set_transaction_search_path(connection, schema)
+
+
+def set_transaction_search_path(connection: Connection, schema: str) -> None:
+    """Scope ``search_path`` to ``schema`` until the current transaction ends (``is_local = true``)."""
+    connection.exec_driver_sql("SELECT set_config('search_path', %(path)s, true)", {"path": quote_schema(schema)})
+
+
+class Database:
+    """The process's engine and its session factories (one per app, worker or CLI command)."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self.engine = create_async_db_engine(settings)
+        self._public = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._scoped = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, sync_session_class=ScopedSession
+        )
+
+    @asynccontextmanager
+    async def public_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for shared (public) tables. Tenant tables are unreachable from it."""
+        async with self._public() as session:
+            yield session
+
+    @asynccontextmanager
+    async def scoped_session(self, schema: str) -> AsyncIterator[AsyncSession]:
+        """A session whose every transaction is routed to ``schema``."""
+        validate_schema_name(schema)
+        async with self._scoped(info={_SCOPE_KEY: schema}) as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@contextmanager
+def scoped_connection(engine: Engine, schema: str) -> Iterator[Connection]:
+    """A sync connection in one transaction routed to ``schema`` (migrations, provisioning DDL)."""
+    with engine.begin() as connection:
+        set_transaction_search_path(connection, schema)
+        yield connection
+
+
+# --- work that must wait for the commit ------------------------------------------------------------
+
+_ON_COMMIT_KEY = "on_commit"
+
+
+def on_commit(session: Session | AsyncSession, callback: Any) -> None:
+    """Run ``callback()`` after the session's transaction commits; drop it if the transaction rolls back.
+
+    Services use this for every side effect outside the database (cache invalidation, queued jobs),
+    so a failed unit of work leaves nothing behind.
+    """
+    sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT_KEY, []):
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_commit(session: Session, previous_transaction: SessionTransaction) -> None:
+    session.info.pop(_ON_COMMIT_KEY, None)
+
+
+def str_enum(enum_class: type[StrEnum]) -> SAEnum:
+    """Store a ``StrEnum`` as its values in a VARCHAR (no native PostgreSQL enum: those are hard to migrate)."""
+    return SAEnum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+def created_at_column() -> Mapped[datetime]:
+    """Set in Python (so the value is known after flush) and by the server (for rows written in SQL)."""
+    return mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+
+
+def updated_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow, server_default=func.now())

@@ -1,0 +1,113 @@
+"""Problems (RFC 9457): every error the product reports has a status, a stable machine code and a title.
+
+Domain packages raise subclasses; the API renders them as ``application/problem+json``.
+A subclass states its status, code and title once:
+
+    class SkuAlreadyExists(Conflict):
+        code = "sku_already_exists"
+        title = "A variant with this SKU already exists."
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://docs.commerce.dev/problems/"
+
+
+class Problem(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "An unexpected error occurred."
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extra = extra
+
+    def headers(self) -> dict[str, str]:
+        """Response headers this problem requires (``Retry-After``, ``WWW-Authenticate``...)."""
+        return {}
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(Problem):
+    status = 400
+    code = "bad_request"
+    title = "The request is malformed."
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthorized"
+    title = "Authentication is required."
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+    title = "You are not allowed to do this."
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not_found"
+    title = "The resource does not exist."
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+    title = "The request conflicts with the current state of the resource."
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    code = "precondition_failed"
+    title = "The resource has changed since you read it."
+
+
+class InvalidInput(Problem):
+    status = 422
+    code = "invalid_input"
+    title = "The request body or parameters are invalid."
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    code = "service_unavailable"
+    title = "The service is temporarily unavailable."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class VersionMismatch(PreconditionFailed):
+    code = "version_mismatch"
+    title = "The resource was modified since the version given in If-Match."
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
+    title = "The pagination cursor is not valid."

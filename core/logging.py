@@ -1,0 +1,56 @@
+"""Structured JSON logs; every line carries the request id and the tenant of the unit of work.
+
+The tenant itself travels as an explicit ``TenantContext``; the context variables here only mirror
+it (and the request id) so log lines and error reports can name them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from core.settings import LogSettings
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+tenant_slug_var: ContextVar[str | None] = ContextVar("tenant_slug", default=None)
+
+# Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged as a field.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+            "tenant": tenant_slug_var.get(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class ContextTextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        tenant = tenant_slug_var.get()
+        prefix = f"[{tenant}] " if tenant else ""
+        return f"{record.levelname:<7} {record.name}: {prefix}{super().format(record)}"
+
+
+def configure_logging(settings: LogSettings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if settings.json_format else ContextTextFormatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.level.upper())
+    # uvicorn's access log duplicates our request log line; its error log is kept.
+    logging.getLogger("uvicorn.access").handlers[:] = []
+    logging.getLogger("uvicorn.access").propagate = False

@@ -1,0 +1,112 @@
+"""One settings root for the whole product, read from the environment (prefix ``COMMERCE_``).
+
+Nested groups use ``__`` as the delimiter: ``COMMERCE_DB__URL``, ``COMMERCE_AUTH__SECRET_KEY``.
+The two URLs a new user is most likely to export keep their conventional names too
+(``DATABASE_URL``, ``REDIS_URL``). Every variable is listed in ``.env-example``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that must never reach production: the development defaults below.
+_PLACEHOLDER_SECRETS = frozenset({"", "change-me", "dev-insecure-secret-key-change-me-0000000000"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseModel):
+    # Empty means "start the embedded PostgreSQL under .data/" (development and tests only).
+    url: str = ""
+    pool_size: int = Field(default=5, ge=1, le=100)
+    max_overflow: int = Field(default=5, ge=0, le=100)
+    # Recycle connections so a backend's per-schema catalog cache cannot grow without bound.
+    pool_recycle_seconds: int = Field(default=900, ge=30)
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
+    echo: bool = False
+
+
+class TenancySettings(BaseModel):
+    # Requests to <slug>.<base_domain> resolve to that tenant; empty disables subdomain routing.
+    base_domain: str = "localhost"
+    cache_ttl_seconds: float = Field(default=5.0, ge=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    provisioning_retry_after_seconds: int = Field(default=5, ge=1)
+
+
+class AuthSettings(BaseModel):
+    secret_key: SecretStr = SecretStr("dev-insecure-secret-key-change-me-0000000000")
+    issuer: str = "commerce"
+    platform_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    staff_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # argon2id parameters (RFC 9106 low-memory profile by default).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+
+class MigrationSettings(BaseModel):
+    concurrency: int = Field(default=4, ge=1, le=64)
+    # A tenant whose tables are locked by a long transaction fails fast instead of stalling the fleet.
+    lock_timeout_ms: int = Field(default=5_000, ge=0)
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    json_format: bool = Field(default=True, validation_alias=AliasChoices("json_format", "json"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COMMERCE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    # Where the dev server and the test suite keep the embedded PostgreSQL.
+    data_dir: str = ".data"
+    public_url: str = "http://localhost:8000"
+
+    db: DatabaseSettings = DatabaseSettings()
+    tenancy: TenancySettings = TenancySettings()
+    auth: AuthSettings = AuthSettings()
+    migrations: MigrationSettings = MigrationSettings()
+    log: LogSettings = LogSettings()
+
+    database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
+
+    @model_validator(mode="after")
+    def _apply_conventional_urls(self) -> Settings:
+        if self.database_url and not self.db.url:
+            self.db.url = self.database_url
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.auth.secret_key.get_secret_value()
+            if secret in _PLACEHOLDER_SECRETS or len(secret) < 32:
+                raise ValueError(
+                    "COMMERCE_AUTH__SECRET_KEY must be set to a random value of at least 32 characters in production"
+                )
+            if not self.db.url:
+                raise ValueError("DATABASE_URL (or COMMERCE_DB__URL) must be set in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Factories take ``Settings`` explicitly; only entry points call this."""
+    return Settings()

@@ -1,0 +1,53 @@
+"""Alembic environment of the shared ``public`` schema (run once per deployment, before the tenants)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, create_engine, pool
+
+from core.db import PUBLIC_SCHEMA, sqlalchemy_url
+from core.settings import Settings
+from migrations.models import public_metadata
+
+config = context.config
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return type_ != "schema" or name == PUBLIC_SCHEMA
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=public_metadata,
+        version_table_schema=PUBLIC_SCHEMA,
+        include_schemas=True,
+        include_name=_include_name,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run() -> None:
+    if context.is_offline_mode():
+        context.configure(
+            dialect_name="postgresql",
+            target_metadata=public_metadata,
+            version_table_schema=PUBLIC_SCHEMA,
+            literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or Settings().db.url
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _run(connection)
+
+
+run()

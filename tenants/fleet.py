@@ -1,0 +1,159 @@
+"""The fleet migration runner behind ``commerce migrate``.
+
+1. The ``public`` environment is migrated first, once.
+2. The plan is one registry query: tenants with a schema whose recorded revision is not the
+   target. Tenants already at the target are never opened.
+3. Each behind tenant is migrated in its own transaction, in parallel with bounded concurrency:
+   lock its registry row, check the schema's own ``alembic_version`` agrees with the registry,
+   apply the rendered upgrade SQL, record the new revision in the registry, commit. The DDL and
+   the recorded revision commit together or not at all.
+4. A failing tenant is rolled back and reported; the others carry on. Re-running resumes: the
+   plan only holds tenants still behind.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from alembic import command
+from sqlalchemy import Engine, select, update
+
+from core.db import set_transaction_search_path
+from tenants.models import SCHEMA_STATUSES, Tenant
+from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTenant:
+    id: uuid.UUID
+    slug: str
+    schema_name: str
+    revision: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetPlan:
+    target: str
+    pending: list[PendingTenant]
+    up_to_date: int
+
+
+@dataclass(frozen=True, slots=True)
+class TenantOutcome:
+    tenant: PendingTenant
+    from_revision: str | None
+    to_revision: str
+    seconds: float
+    error: str | None = None
+    skipped: bool = False  # already at the target when its turn came (another runner got there first)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class FleetReport:
+    target: str
+    up_to_date: int
+    outcomes: list[TenantOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def migrated(self) -> list[TenantOutcome]:
+        return [o for o in self.outcomes if o.ok and not o.skipped]
+
+    @property
+    def failed(self) -> list[TenantOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+class RevisionDrift(Exception):
+    """The schema's own version table disagrees with the registry: someone migrated it by hand."""
+
+
+def migrate_public(engine: Engine) -> None:
+    """Bring the shared ``public`` schema to its head (Alembic, online, one transaction)."""
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(PUBLIC_SCRIPTS, connection=connection), "head")
+        connection.commit()
+
+
+class FleetMigrator:
+    def __init__(
+        self,
+        engine: Engine,
+        migrations: TenantMigrations | None = None,
+        *,
+        concurrency: int = 4,
+        lock_timeout_ms: int = 5_000,
+    ) -> None:
+        self.engine = engine
+        self.migrations = migrations or TenantMigrations()
+        self.concurrency = max(1, concurrency)
+        self.lock_timeout_ms = lock_timeout_ms
+
+    def plan(self, *, target: str = "head", slug: str | None = None) -> FleetPlan:
+        """Which tenants are behind ``target``, from the registry alone."""
+        target_revision = self.migrations.resolve(target)
+        query = select(Tenant.id, Tenant.slug, Tenant.schema_name, Tenant.schema_revision).where(
+            Tenant.status.in_(SCHEMA_STATUSES)
+        )
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(Tenant.created_at, Tenant.id)).all()
+        pending = [PendingTenant(*row) for row in rows if row.schema_revision != target_revision]
+        return FleetPlan(target=target_revision, pending=pending, up_to_date=len(rows) - len(pending))
+
+    def run(self, plan: FleetPlan, on_outcome: Callable[[TenantOutcome], None] | None = None) -> FleetReport:
+        """Migrate every pending tenant; never raises for a tenant's failure (it is in the report)."""
+        started = time.perf_counter()
+        report = FleetReport(target=plan.target, up_to_date=plan.up_to_date)
+        for outcome in self._outcomes(plan):
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _outcomes(self, plan: FleetPlan) -> Iterator[TenantOutcome]:
+        if self.concurrency == 1 or len(plan.pending) <= 1:
+            for tenant in plan.pending:
+                yield self._migrate_one(tenant, plan.target)
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="migrate") as pool:
+            futures = [pool.submit(self._migrate_one, tenant, plan.target) for tenant in plan.pending]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def _migrate_one(self, tenant: PendingTenant, target: str) -> TenantOutcome:
+        started = time.perf_counter()
+        from_revision = tenant.revision
+        try:
+            with self.engine.begin() as connection:
+                # The registry row is the lock: two runners never migrate one tenant at once.
+                from_revision = connection.execute(
+                    select(Tenant.schema_revision).where(Tenant.id == tenant.id).with_for_update()
+                ).scalar_one()
+                if from_revision == target:
+                    return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started, skipped=True)
+                connection.exec_driver_sql(
+                    "SELECT set_config('lock_timeout', %(ms)s, true)", {"ms": f"{self.lock_timeout_ms}ms"}
+                )
+                set_transaction_search_path(connection, tenant.schema_name)
+                recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                if recorded != from_revision:
+                    raise RevisionDrift(f"schema is at {recorded!r} but the registry says {from_revision!r}")
+                sql = self.migrations.upgrade_sql(from_revision, target)
+                # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
+                connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+                connection.execute(update(Tenant).where(Tenant.id == tenant.id).values(schema_revision=target))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started, error=error)
+        return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Row, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenants.models import SCHEMA_STATUSES, Tenant, TenantDomain, TenantStatus
+
+
+async def get(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False) -> Tenant | None:
+    query = select(Tenant).where(Tenant.id == tenant_id)
+    if for_update:
+        query = query.with_for_update()
+    return await db.scalar(query)
+
+
+async def get_by_slug(db: AsyncSession, slug: str) -> Tenant | None:
+    return await db.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+async def get_by_host(db: AsyncSession, host: str) -> Tenant | None:
+    return await db.scalar(
+        select(Tenant).join(TenantDomain, TenantDomain.tenant_id == Tenant.id).where(TenantDomain.host == host)
+    )
+
+
+async def list_page(db: AsyncSession, limit: int, *, after: Tenant | None, status: TenantStatus | None) -> list[Tenant]:
+    """``limit + 1`` tenants in creation order (ties broken by id), after the ``after`` tenant if given."""
+    query = select(Tenant).order_by(Tenant.created_at, Tenant.id).limit(limit + 1)
+    if status is not None:
+        query = query.where(Tenant.status == status)
+    if after is not None:
+        query = query.where(tuple_(Tenant.created_at, Tenant.id) > tuple_(literal(after.created_at), literal(after.id)))
+    return list((await db.scalars(query)).all())
+
+
+async def get_domain(db: AsyncSession, tenant_id: uuid.UUID, host: str) -> TenantDomain | None:
+    return await db.scalar(select(TenantDomain).where(TenantDomain.tenant_id == tenant_id, TenantDomain.host == host))
+
+
+async def list_domains(db: AsyncSession, tenant_id: uuid.UUID) -> list[TenantDomain]:
+    query = select(TenantDomain).where(TenantDomain.tenant_id == tenant_id).order_by(TenantDomain.host)
+    return list((await db.scalars(query)).all())
+
+
+async def count_by_revision(db: AsyncSession) -> Sequence[Row[str | None, int]]:
+    """How many tenants with a schema sit at each revision (for the fleet summary)."""
+    query = (
+        select(Tenant.schema_revision, func.count())
+        .where(Tenant.status.in_(SCHEMA_STATUSES))
+        .group_by(Tenant.schema_revision)
+        .order_by(func.count().desc())
+    )
+    return (await db.execute(query)).all()

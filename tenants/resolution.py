@@ -1,0 +1,189 @@
+"""Which tenant a request is for, decided from its host or ``X-Tenant`` header, failing closed.
+
+Order: a custom domain (``tenant_domains``), then a subdomain of the configured base domain
+(``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process
+for a short TTL; a tenant change clears the caches of this process at commit and, through
+PostgreSQL ``NOTIFY``, of every other process that listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+import weakref
+from collections import OrderedDict
+
+import psycopg
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database, on_commit
+from core.settings import TenancySettings
+from tenants import repository
+from tenants.context import TenantContext
+from tenants.errors import (
+    InvalidTenantIdentifier,
+    TenantNotFound,
+    TenantProvisioning,
+    TenantRequired,
+    TenantSuspended,
+)
+from tenants.models import Tenant, TenantStatus
+from tenants.schemas import RESERVED_SLUGS, SLUG_PATTERN
+
+log = logging.getLogger(__name__)
+
+CHANGES_CHANNEL = "commerce_tenant_changed"
+_SLUG = re.compile(SLUG_PATTERN)
+_HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
+
+_Key = tuple[str, str]
+
+
+class TenantCache:
+    """A bounded LRU of lookups (including misses) with a TTL. Only this module writes to it."""
+
+    def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._entries: OrderedDict[_Key, tuple[float, TenantContext | None]] = OrderedDict()
+        _live_caches.add(self)
+
+    def get(self, key: _Key) -> tuple[bool, TenantContext | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry[1]
+
+    def put(self, key: _Key, value: TenantContext | None) -> None:
+        if self._ttl <= 0:
+            return
+        self._entries[key] = (time.monotonic() + self._ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_live_caches: weakref.WeakSet[TenantCache] = weakref.WeakSet()
+
+
+def clear_local_caches() -> None:
+    for cache in list(_live_caches):
+        cache.clear()
+
+
+async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Call in the transaction that changes a tenant: caches everywhere drop it once that transaction commits.
+
+    Changes are rare, so every cache is cleared whole: a domain added to a tenant must also drop the
+    cached miss for that host, which a per-tenant invalidation would keep.
+    """
+    await db.execute(select(func.pg_notify(CHANGES_CHANNEL, str(tenant_id))))
+    on_commit(db, clear_local_caches)
+
+
+async def listen_for_changes(database_url: str) -> None:
+    """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+                await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
+                clear_local_caches()  # anything may have changed while we were not listening
+                async for _ in connection.notifies():
+                    clear_local_caches()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("tenant change listener lost its connection; retrying", exc_info=True)
+            await asyncio.sleep(1.0)
+
+
+class TenantResolver:
+    def __init__(self, database: Database, settings: TenancySettings) -> None:
+        self._database = database
+        self._settings = settings
+        self._base_suffix = "." + settings.base_domain.lower().strip(".") if settings.base_domain else None
+        self.cache = TenantCache(ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
+
+    async def resolve(self, *, host: str | None, header_slug: str | None) -> TenantContext:
+        """The tenant this request is for, if it may be served; else the problem to answer with."""
+        tenant = await self._lookup(host, header_slug)
+        if tenant is None:
+            raise TenantNotFound()
+        return self.check_status(tenant)
+
+    def check_status(self, tenant: TenantContext) -> TenantContext:
+        match tenant.status:
+            case TenantStatus.ACTIVE:
+                return tenant
+            case TenantStatus.SUSPENDED:
+                raise TenantSuspended()
+            case TenantStatus.PROVISIONING:
+                raise TenantProvisioning(retry_after=self._settings.provisioning_retry_after_seconds)
+            case _:
+                # deleting, deleted, failed: as if it never existed.
+                raise TenantNotFound()
+
+    async def _lookup(self, host: str | None, header_slug: str | None) -> TenantContext | None:
+        """The first of: the host's custom domain, the host's subdomain, the X-Tenant slug.
+
+        A host that names no tenant (the API's own host, say) falls through to the header.
+        """
+        hostname = _hostname(host)
+        names_a_tenant = False
+        if hostname is not None:
+            by_domain = await self._cached(("host", hostname))
+            if by_domain is not None:
+                return by_domain
+            if self._base_suffix and hostname.endswith(self._base_suffix):
+                label = hostname[: -len(self._base_suffix)]
+                names_a_tenant = bool(_SLUG.fullmatch(label)) and label not in RESERVED_SLUGS
+                by_subdomain = await self._cached(("slug", label)) if names_a_tenant else None
+                if by_subdomain is not None:
+                    return by_subdomain
+        if header_slug is None:
+            if names_a_tenant:
+                return None
+            raise TenantRequired()
+        slug = header_slug.strip().lower()
+        if not _SLUG.fullmatch(slug):
+            raise InvalidTenantIdentifier("X-Tenant must be a tenant slug (lowercase letters, digits, hyphens)")
+        return await self._cached(("slug", slug))
+
+    async def _cached(self, key: _Key) -> TenantContext | None:
+        hit, value = self.cache.get(key)
+        if hit:
+            return value
+        async with self._database.public_session() as db:
+            found: Tenant | None
+            if key[0] == "host":
+                found = await repository.get_by_host(db, key[1])
+            else:
+                found = await repository.get_by_slug(db, key[1])
+            value = TenantContext.of(found) if found else None
+        self.cache.put(key, value)
+        return value
+
+
+def _hostname(host: str | None) -> str | None:
+    """The lowercase host name without port, or None when absent or not a plausible host name."""
+    if not host:
+        return None
+    name = host.strip().lower()
+    if name.startswith("["):  # IPv6 literal: never a tenant host
+        return None
+    name = name.rsplit(":", 1)[0] if ":" in name else name
+    name = name.rstrip(".")
+    return name if _HOST.fullmatch(name) else None

@@ -1,0 +1,96 @@
+"""Tenant schemas: their names, their creation and removal, and the SQL that migrates them.
+
+Every tenant schema is built by the ``tenant`` Alembic environment and nothing else. The migrations
+are rendered to SQL once per process and revision range (Alembic's offline mode), then applied to
+each schema in one round trip inside a transaction routed to it. Provisioning therefore yields
+exactly the migrated schema (it *is* the migrations' output), and the fleet runner pays Alembic's
+per-run overhead once per plan instead of once per tenant.
+
+Tenant migrations must therefore be renderable offline: DDL and SQL through ``op``, no reads.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from core.db import quote_schema, validate_schema_name
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+TENANT_SCRIPTS = MIGRATIONS_DIR / "tenant"
+PUBLIC_SCRIPTS = MIGRATIONS_DIR / "public"
+
+
+def schema_name_for(tenant_id: uuid.UUID) -> str:
+    """Server-generated and opaque: ``pg_namespace`` is readable by every role, so it must reveal nothing."""
+    return validate_schema_name(f"t_{tenant_id.hex}")
+
+
+def alembic_config(script_location: Path, **attributes: object) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes.update(attributes)
+    return config
+
+
+@dataclass(frozen=True)
+class TenantMigrations:
+    """The ``tenant`` Alembic scripts, and their upgrade SQL rendered once per revision range."""
+
+    script_location: Path = TENANT_SCRIPTS
+
+    @cached_property
+    def scripts(self) -> ScriptDirectory:
+        return ScriptDirectory.from_config(alembic_config(self.script_location))
+
+    @cached_property
+    def head(self) -> str:
+        head = self.scripts.get_current_head()
+        if head is None:
+            raise RuntimeError(f"no tenant migrations in {self.script_location}")
+        return head
+
+    def resolve(self, revision: str) -> str:
+        """A full revision id for ``head`` or a (partial) id."""
+        script = self.scripts.get_revision(revision)
+        if script is None:
+            raise ValueError(f"unknown tenant revision {revision!r}")
+        return script.revision
+
+    def upgrade_sql(self, from_revision: str | None, to_revision: str) -> str:
+        return _render_upgrade(self.script_location, from_revision, to_revision)
+
+
+_rendered: dict[tuple[Path, str | None, str], str] = {}
+# Alembic's ``context`` and ``op`` are process-global proxies: render one range at a time.
+_render_lock = threading.Lock()
+
+
+def _render_upgrade(script_location: Path, from_revision: str | None, to_revision: str) -> str:
+    key = (script_location, from_revision, to_revision)
+    with _render_lock:
+        if key in _rendered:
+            return _rendered[key]
+        buffer = io.StringIO()
+        config = alembic_config(script_location)
+        config.output_buffer = buffer
+        span = f"{from_revision}:{to_revision}" if from_revision else to_revision
+        command.upgrade(config, span, sql=True)
+        _rendered[key] = buffer.getvalue()
+    return _rendered[key]
+
+
+def create_schema_sql(schema: str) -> str:
+    return f"CREATE SCHEMA {quote_schema(schema)}"
+
+
+def drop_schema_sql(schema: str) -> str:
+    return f"DROP SCHEMA IF EXISTS {quote_schema(schema)} CASCADE"

@@ -1,0 +1,222 @@
+"""The tenant lifecycle: provisioning -> active <-> suspended -> deleting (soft) -> deleted (purged).
+
+``failed`` marks a provisioning that did not finish. Every change is announced so that cached
+lookups, in every process, stop serving the old status once the change commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import utcnow
+from core.errors import InvalidCursor, VersionMismatch
+from tenants import repository
+from tenants.errors import (
+    InvalidTenantTransition,
+    ReservedDomain,
+    TenantDomainNotFound,
+    TenantDomainTaken,
+    TenantNotFound,
+    TenantSlugTaken,
+)
+from tenants.models import Tenant, TenantDomain, TenantStatus
+from tenants.resolution import announce_change
+from tenants.schema import TenantMigrations, create_schema_sql, drop_schema_sql, schema_name_for
+from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
+
+# Which statuses each lifecycle action may start from.
+_ALLOWED_FROM: dict[str, frozenset[TenantStatus]] = {
+    "suspend": frozenset({TenantStatus.ACTIVE}),
+    "resume": frozenset({TenantStatus.SUSPENDED}),
+    "delete": frozenset({TenantStatus.ACTIVE, TenantStatus.SUSPENDED, TenantStatus.FAILED}),
+    "purge": frozenset({TenantStatus.DELETING, TenantStatus.FAILED}),
+}
+
+
+async def register(db: AsyncSession, body: TenantCreate) -> Tenant:
+    """Record a new tenant as ``provisioning``; its schema name is generated here, never taken from input."""
+    tenant_id = uuid.uuid4()
+    tenant = Tenant(
+        id=tenant_id,
+        slug=body.slug,
+        name=body.name,
+        plan=body.plan,
+        schema_name=schema_name_for(tenant_id),
+        status=TenantStatus.PROVISIONING,
+    )
+    db.add(tenant)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        raise TenantSlugTaken(slug=body.slug) from exc
+    return tenant
+
+
+async def build_schema(db: AsyncSession, tenant: Tenant, migrations: TenantMigrations) -> str:
+    """Create the tenant's schema at the current head, in ``db``'s transaction (routed to that schema).
+
+    Returns the revision the schema is at. The schema is the tenant migrations' own output.
+    """
+    connection = await db.connection()
+    await connection.exec_driver_sql(create_schema_sql(tenant.schema_name))
+    raw = await connection.get_raw_connection()
+    # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
+    await raw.driver_connection.execute(migrations.upgrade_sql(None, migrations.head))  # type: ignore[union-attr]
+    return migrations.head
+
+
+async def activate(db: AsyncSession, tenant_id: uuid.UUID, *, revision: str) -> Tenant:
+    tenant = await _get_for_update(db, tenant_id)
+    tenant.status = TenantStatus.ACTIVE
+    tenant.schema_revision = revision
+    tenant.last_error = None
+    await db.flush()
+    await announce_change(db, tenant.id)
+    return tenant
+
+
+async def mark_failed(db: AsyncSession, tenant_id: uuid.UUID, error: str) -> None:
+    tenant = await _get_for_update(db, tenant_id)
+    tenant.status = TenantStatus.FAILED
+    tenant.last_error = error[:2000]
+    await db.flush()
+    await announce_change(db, tenant.id)
+
+
+async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    tenant = await repository.get(db, tenant_id)
+    if tenant is None:
+        raise TenantNotFound()
+    return tenant
+
+
+async def get_by_slug(db: AsyncSession, slug: str) -> Tenant:
+    tenant = await repository.get_by_slug(db, slug)
+    if tenant is None:
+        raise TenantNotFound(slug=slug)
+    return tenant
+
+
+async def list_tenants(
+    db: AsyncSession, *, limit: int, starting_after: str | None, status: TenantStatus | None
+) -> tuple[list[Tenant], bool]:
+    """A page of tenants in creation order, and whether more follow."""
+    after = None
+    if starting_after is not None:
+        try:
+            after = await repository.get(db, uuid.UUID(starting_after))
+        except ValueError as exc:
+            raise InvalidCursor() from exc
+        if after is None:
+            raise InvalidCursor()
+    rows = await repository.list_page(db, limit, after=after, status=status)
+    return rows[:limit], len(rows) > limit
+
+
+async def update_tenant(db: AsyncSession, tenant_id: uuid.UUID, body: TenantUpdate, *, if_match: int | None) -> Tenant:
+    tenant = await _get_for_update(db, tenant_id)
+    if if_match is not None and tenant.version != if_match:
+        raise VersionMismatch(current_version=tenant.version)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(tenant, field, value)
+    await db.flush()
+    await announce_change(db, tenant.id)
+    return tenant
+
+
+async def suspend(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """Stop serving the tenant (403 on every tenant surface); its data stays as it is."""
+    tenant = await _transition(db, tenant_id, "suspend", TenantStatus.SUSPENDED)
+    tenant.suspended_at = utcnow()
+    await db.flush()
+    return tenant
+
+
+async def resume(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    tenant = await _transition(db, tenant_id, "resume", TenantStatus.ACTIVE)
+    tenant.suspended_at = None
+    await db.flush()
+    return tenant
+
+
+async def soft_delete(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """Make the tenant unreachable at once; its schema is kept until an explicit purge."""
+    tenant = await _transition(db, tenant_id, "delete", TenantStatus.DELETING)
+    tenant.deleted_at = utcnow()
+    await db.flush()
+    return tenant
+
+
+async def purge(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """Drop a soft-deleted tenant's schema and all its data. Irreversible; the registry row stays."""
+    tenant = await _transition(db, tenant_id, "purge", TenantStatus.DELETED)
+    await db.execute(text(drop_schema_sql(tenant.schema_name)))
+    tenant.purged_at = utcnow()
+    tenant.schema_revision = None
+    await db.flush()
+    return tenant
+
+
+async def add_domain(db: AsyncSession, tenant_id: uuid.UUID, host: str, *, base_domain: str) -> TenantDomain:
+    tenant = await _get_for_update(db, tenant_id)
+    base = base_domain.lower().strip(".")
+    if base and (host == base or host.endswith("." + base)):
+        raise ReservedDomain()
+    domain = TenantDomain(tenant_id=tenant.id, host=host)
+    db.add(domain)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        raise TenantDomainTaken(host=host) from exc
+    await announce_change(db, tenant.id)
+    return domain
+
+
+async def remove_domain(db: AsyncSession, tenant_id: uuid.UUID, host: str) -> None:
+    domain = await repository.get_domain(db, tenant_id, host.lower())
+    if domain is None:
+        raise TenantDomainNotFound(host=host)
+    await db.delete(domain)
+    await db.flush()
+    await announce_change(db, tenant_id)
+
+
+async def list_domains(db: AsyncSession, tenant_id: uuid.UUID) -> list[TenantDomain]:
+    await get_tenant(db, tenant_id)
+    return await repository.list_domains(db, tenant_id)
+
+
+async def fleet_summary(db: AsyncSession, migrations: TenantMigrations) -> FleetSummary:
+    """Where the tenant schemas stand against the head revision, read from the registry alone."""
+    counts = [RevisionCount(revision=revision, tenants=n) for revision, n in await repository.count_by_revision(db)]
+    total = sum(c.tenants for c in counts)
+    at_head = sum(c.tenants for c in counts if c.revision == migrations.head)
+    return FleetSummary(
+        head=migrations.head, tenants_total=total, at_head=at_head, behind=total - at_head, by_revision=counts
+    )
+
+
+async def _get_for_update(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    tenant = await repository.get(db, tenant_id, for_update=True)
+    if tenant is None:
+        raise TenantNotFound()
+    return tenant
+
+
+async def _transition(db: AsyncSession, tenant_id: uuid.UUID, action: str, to: TenantStatus) -> Tenant:
+    tenant = await _get_for_update(db, tenant_id)
+    if tenant.status not in _ALLOWED_FROM[action]:
+        raise InvalidTenantTransition(
+            f"cannot {action} a tenant that is {tenant.status.value}",
+            status_from=tenant.status.value,
+            action=action,
+        )
+    tenant.status = to
+    await announce_change(db, tenant.id)
+    return tenant
