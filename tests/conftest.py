@@ -24,7 +24,7 @@ from core.embedded import embedded_database_url
 from core.settings import AuthSettings, DatabaseSettings, Environment, Settings
 from tenants.fleet import migrate_public
 
-pytest_plugins = ["tests.fixtures.tenants", "tests.fixtures.auth"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.tenants"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Production-strength argon2 costs ~50 ms a hash; the suite hashes hundreds of passwords.

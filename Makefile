@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make dev    the API on http://127.0.0.1:8000 (embedded PostgreSQL under .data/ unless DATABASE_URL is set)
+#   make test   lint, types, import contracts and the whole test suite
+# uv is used from PATH, or installed into .tools/ on first use.
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PORT ?= 8000
+
+.PHONY: dev test lint check-types check-imports pytest bench clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+dev: $(UV)
+	$(UV) run --locked commerce dev --port $(PORT)
+
+test: $(UV) lint check-types check-imports pytest
+
+lint: $(UV)
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+check-types: $(UV)
+	$(UV) run --locked mypy .
+
+check-imports: $(UV)
+	$(UV) run --locked lint-imports
+
+pytest: $(UV)
+	$(UV) run --locked pytest -v --cov --cov-report=term-missing:skip-covered
+
+bench: $(UV)
+	$(UV) run --locked python -m bench.run_all
+
+clean:
+	rm -rf .data .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage
