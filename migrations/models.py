@@ -6,9 +6,15 @@ import auth.operators.models
 import auth.staff.models
 import commerce.shop.models
 import tenants.models
-from core.db import PublicBase, TenantBase
+from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase
 
 public_metadata = PublicBase.metadata
 tenant_metadata = TenantBase.metadata
 
-__all__ = ["auth", "commerce", "public_metadata", "tenant_metadata", "tenants"]
+
+def include_public_only(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate filter of the public environment: the shared schema only, never a tenant schema."""
+    return type_ != "schema" or name in (None, PUBLIC_SCHEMA)
+
+
+__all__ = ["auth", "commerce", "include_public_only", "public_metadata", "tenant_metadata", "tenants"]

@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from core.validation import DisplayName, reject_explicit_nulls
 from tenants.models import TenantStatus
@@ -23,7 +32,13 @@ def _not_reserved(slug: str) -> str:
 
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=63), AfterValidator(_not_reserved)]
-Host = Annotated[str, StringConstraints(to_lower=True, strip_whitespace=True, max_length=253, pattern=HOST_PATTERN)]
+
+
+def _normalise_host(value: object) -> object:
+    return value.strip().lower().rstrip(".") if isinstance(value, str) else value
+
+
+Host = Annotated[str, BeforeValidator(_normalise_host), StringConstraints(max_length=253, pattern=HOST_PATTERN)]
 Plan = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,50}$")]
 
 

@@ -57,17 +57,20 @@ async def register(db: AsyncSession, body: TenantCreate) -> Tenant:
     return tenant
 
 
-async def build_schema(db: AsyncSession, tenant: Tenant, migrations: TenantMigrations) -> str:
-    """Create the tenant's schema at the current head, in ``db``'s transaction (routed to that schema).
+async def build_schema(
+    db: AsyncSession, tenant: Tenant, migrations: TenantMigrations, *, revision: str | None = None
+) -> str:
+    """Create the tenant's schema at ``revision`` (default: head), in ``db``'s transaction (routed to that schema).
 
     Returns the revision the schema is at. The schema is the tenant migrations' own output.
     """
+    target = migrations.resolve(revision) if revision else migrations.head
     connection = await db.connection()
     await connection.exec_driver_sql(create_schema_sql(tenant.schema_name))
     raw = await connection.get_raw_connection()
     # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
-    await raw.driver_connection.execute(migrations.upgrade_sql(None, migrations.head))  # type: ignore[union-attr]
-    return migrations.head
+    await raw.driver_connection.execute(migrations.upgrade_sql(None, target))  # type: ignore[union-attr]
+    return target
 
 
 async def activate(db: AsyncSession, tenant_id: uuid.UUID, *, revision: str) -> Tenant:

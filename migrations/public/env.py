@@ -7,13 +7,9 @@ from sqlalchemy import Connection, create_engine, pool
 
 from core.db import PUBLIC_SCHEMA, sqlalchemy_url
 from core.settings import Settings
-from migrations.models import public_metadata
+from migrations.models import include_public_only, public_metadata
 
 config = context.config
-
-
-def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    return type_ != "schema" or name == PUBLIC_SCHEMA
 
 
 def _run(connection: Connection) -> None:
@@ -22,7 +18,7 @@ def _run(connection: Connection) -> None:
         target_metadata=public_metadata,
         version_table_schema=PUBLIC_SCHEMA,
         include_schemas=True,
-        include_name=_include_name,
+        include_name=include_public_only,
         compare_type=True,
     )
     with context.begin_transaction():

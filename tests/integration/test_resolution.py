@@ -42,7 +42,9 @@ async def test_custom_domain_selects_the_tenant_and_wins_over_the_header(
     # Looked up once as a miss, so the domain's addition must also clear cached misses.
     missing = await client.get("/admin/v1/shop", headers={"host": host, **_bearer(tenant_a)})
     assert missing.status_code == 400
-    added = await client.post(f"/platform/v1/tenants/{tenant_a.id}/domains", json={"host": host}, headers=operator.headers)
+    added = await client.post(
+        f"/platform/v1/tenants/{tenant_a.id}/domains", json={"host": host}, headers=operator.headers
+    )
     assert added.status_code == 201, added.text
 
     response = await client.get(
