@@ -1,0 +1,79 @@
+"""The `commerce` command: operators, the tenant lifecycle, and the dev bootstrap, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.cli import _ensure_demo
+from core.settings import Settings
+
+
+def commerce(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": settings.db.url, "COMMERCE_LOG__LEVEL": "WARNING", "COLUMNS": "200"}
+    command = [str(Path(sys.executable).with_name("commerce")), *args]
+    return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_operator_created_from_stdin_and_refused_twice(settings: Settings) -> None:
+    created = commerce(
+        settings, "operators", "create", "Ops@Example.com", "--password-stdin", stdin="a-long-password-1\n"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "operator ops@example.com created" in created.stdout
+    again = commerce(
+        settings, "operators", "create", "ops@example.com", "--password-stdin", stdin="a-long-password-1\n"
+    )
+    assert again.returncode == 1
+    assert "operator_already_exists" in again.stderr
+    weak = commerce(settings, "operators", "create", "weak@example.com", "--password-stdin", stdin="short\n")
+    assert weak.returncode == 1
+    assert "weak_password" in weak.stderr
+
+
+def test_tenant_lifecycle_through_the_cli(settings: Settings) -> None:
+    created = commerce(
+        settings, "tenants", "create", "cli-shop", "--name", "CLI Shop", "--owner-email", "o@cli.example.com"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "one-time password" in created.stdout
+    assert '"status": "active"' in created.stdout
+
+    for action, status in [("suspend", "suspended"), ("resume", "active"), ("delete", "deleting")]:
+        result = commerce(settings, "tenants", action, "cli-shop")
+        assert result.returncode == 0, result.stderr
+        assert f'"status": "{status}"' in result.stdout
+
+    purged = commerce(settings, "tenants", "purge", "cli-shop", "--yes")
+    assert purged.returncode == 0, purged.stderr
+    assert '"status": "deleted"' in purged.stdout
+
+    listed = commerce(settings, "tenants", "list", "--status", "deleted")
+    assert "cli-shop" in listed.stdout
+    missing = commerce(settings, "tenants", "show", "no-such-shop")
+    assert missing.returncode == 1
+    assert "tenant_not_found" in missing.stderr
+    invalid = commerce(settings, "tenants", "create", "Bad Slug!", "--name", "x", "--owner-email", "o@example.com")
+    assert invalid.returncode == 2
+
+
+async def test_dev_bootstrap_is_idempotent(settings: Settings, tmp_path: Path) -> None:
+    dev_settings = settings.model_copy(update={"data_dir": str(tmp_path)})
+    first = await _ensure_demo(dev_settings)
+    second = await _ensure_demo(dev_settings)
+    assert first == second
+    saved = json.loads((tmp_path / "dev-credentials.json").read_text())
+    assert saved["operator_email"] == "operator@example.com"
+    assert oct((tmp_path / "dev-credentials.json").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["migrate", "--help"], ["tenants", "--help"]])
+def test_help_documents_every_command(settings: Settings, args: list[str]) -> None:
+    result = commerce(settings, *args)
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
