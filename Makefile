@@ -3,6 +3,9 @@
 #   make test   lint, types, import contracts and the whole test suite
 # uv is used from PATH, or installed into .tools/ on first use.
 
+# Compile dependencies' bytecode at install: shells that set PYTHONDONTWRITEBYTECODE otherwise recompile on every start.
+export UV_COMPILE_BYTECODE := 1
+
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PORT ?= 8000
 

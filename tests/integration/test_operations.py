@@ -1,0 +1,84 @@
+"""Health endpoints, structured logs, and cache invalidation announced by another process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from core.db import Database
+from core.logging import JsonFormatter
+from core.settings import Settings
+from tenants.resolution import CHANGES_CHANNEL, listen_for_changes
+from tests.fixtures.tenants import TenantHandle
+
+
+async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok"}
+
+
+async def test_every_response_carries_a_request_id_and_echoes_a_given_one(client: httpx.AsyncClient) -> None:
+    assert len((await client.get("/healthz")).headers["x-request-id"]) == 32
+    given = await client.get("/healthz", headers={"x-request-id": "req-123"})
+    assert given.headers["x-request-id"] == "req-123"
+
+
+async def test_access_log_is_json_with_request_id_and_tenant(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="api.access"):
+        await client.get("/admin/v1/shop", headers={**tenant_a.headers, "x-request-id": "req-log-1"})
+    [record] = [r for r in caplog.records if r.name == "api.access" and r.__dict__.get("path") == "/admin/v1/shop"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["tenant"] == tenant_a.slug
+    assert line["status"] == 200
+    assert line["message"] == "request"
+    assert tenant_a.token not in json.dumps(line)
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(settings: Settings) -> None:
+    from api.app import create_app
+
+    broken = settings.model_copy(
+        update={"db": settings.db.model_copy(update={"url": "postgresql+psycopg://nobody@127.0.0.1:1/none"})}
+    )
+    app = create_app(broken, listen_for_tenant_changes=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
+        response = await http.get("/readyz")
+    await app.state.commerce.database.dispose()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"].startswith("error")
+
+
+async def test_change_announced_by_another_process_clears_this_process_cache(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tenant_a: TenantHandle
+) -> None:
+    listener = asyncio.create_task(listen_for_changes(settings.db.url))
+    try:
+        await asyncio.sleep(0.3)  # let it LISTEN
+        assert (await client.get("/admin/v1/shop", headers=tenant_a.headers)).status_code == 200  # cached active
+        # What another process's service does, without touching this process's caches.
+        async with database.public_session() as db:
+            await db.execute(
+                text("UPDATE public.tenants SET status = 'suspended' WHERE id = :id"), {"id": uuid.UUID(tenant_a.id)}
+            )
+            await db.execute(text("SELECT pg_notify(:channel, :id)"), {"channel": CHANGES_CHANNEL, "id": tenant_a.id})
+            await db.commit()
+        for _ in range(50):
+            response = await client.get("/admin/v1/shop", headers=tenant_a.headers)
+            if response.status_code == 403:
+                break
+            await asyncio.sleep(0.05)
+        assert response.status_code == 403
+    finally:
+        listener.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await listener
