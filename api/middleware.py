@@ -12,9 +12,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import send_problem
 from core.errors import Problem
 from core.logging import request_id_var, tenant_slug_var
+from tenants.errors import TenantLookupUnavailable
 from tenants.resolution import TenantResolver
 
 log = logging.getLogger("api.access")
+error_log = logging.getLogger(__name__)
 
 # Only these surfaces belong to a tenant; /platform, /healthz, /docs... never resolve one.
 TENANT_PREFIXES = ("/admin/", "/storefront/", "/oauth/")
@@ -77,6 +79,10 @@ class TenantMiddleware:
             tenant = await self.resolver.resolve(host=headers.get("host"), header_slug=headers.get("x-tenant"))
         except Problem as problem:
             await send_problem(send, problem, scope["path"])
+            return
+        except Exception:  # the registry is unreachable: fail closed, and say so in the API's own format
+            error_log.exception("tenant resolution failed")
+            await send_problem(send, TenantLookupUnavailable(), scope["path"])
             return
         scope.setdefault("state", {})[TENANT_SCOPE_KEY] = tenant
         token = tenant_slug_var.set(tenant.slug)

@@ -51,3 +51,8 @@ class InvalidTenantTransition(Conflict):
 class ReservedDomain(InvalidInput):
     code = "reserved_domain"
     title = "Subdomains of the platform's base domain cannot be attached as custom domains."
+
+
+class TenantLookupUnavailable(ServiceUnavailable):
+    code = "tenant_lookup_unavailable"
+    title = "The tenant registry cannot be reached; retry shortly."

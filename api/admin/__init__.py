@@ -8,6 +8,7 @@ from api.admin import auth, shop
 from api.problems import problems
 from tenants.errors import (
     InvalidTenantIdentifier,
+    TenantLookupUnavailable,
     TenantNotFound,
     TenantProvisioning,
     TenantRequired,
@@ -16,7 +17,14 @@ from tenants.errors import (
 
 router = APIRouter(
     prefix="/admin/v1",
-    responses=problems(TenantRequired, InvalidTenantIdentifier, TenantNotFound, TenantSuspended, TenantProvisioning),
+    responses=problems(
+        TenantRequired,
+        InvalidTenantIdentifier,
+        TenantNotFound,
+        TenantSuspended,
+        TenantProvisioning,
+        TenantLookupUnavailable,
+    ),
 )
 router.include_router(auth.router)
 router.include_router(shop.router)

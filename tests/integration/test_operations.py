@@ -44,7 +44,7 @@ async def test_access_log_is_json_with_request_id_and_tenant(
     assert tenant_a.token not in json.dumps(line)
 
 
-async def test_readiness_fails_when_the_database_is_unreachable(settings: Settings) -> None:
+async def test_database_outage_is_reported_as_503_problems(settings: Settings) -> None:
     from api.app import create_app
 
     broken = settings.model_copy(
@@ -53,9 +53,14 @@ async def test_readiness_fails_when_the_database_is_unreachable(settings: Settin
     app = create_app(broken, listen_for_tenant_changes=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
         response = await http.get("/readyz")
+        tenant_route = await http.get("/admin/v1/shop", headers={"x-tenant": "acme"})
     await app.state.commerce.database.dispose()
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("error")
+    assert tenant_route.status_code == 503
+    assert tenant_route.headers["content-type"] == "application/problem+json"
+    assert tenant_route.json()["code"] == "tenant_lookup_unavailable"
+    assert tenant_route.headers["retry-after"] == "5"
 
 
 async def test_change_announced_by_another_process_clears_this_process_cache(
