@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import admin, health, platform
 from api.middleware import RequestContextMiddleware, TenantMiddleware
-from api.problems import PROBLEM_SCHEMA, install_problem_handlers
+from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
@@ -56,8 +56,7 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-            app.openapi_schema = schema
+            app.openapi_schema = document_problems(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -17,9 +17,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
@@ -31,10 +33,10 @@ from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
 from core.errors import Problem
 from core.logging import configure_logging
-from core.settings import Environment, Settings, get_settings
+from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
-from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public
+from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public, public_revisions
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
@@ -55,11 +57,14 @@ def main() -> None:
 
 
 def _settings() -> Settings:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            err.print(f"[red]error[/red] invalid_settings: {error['msg']}")
+        raise typer.Exit(2) from exc
     configure_logging(settings.log)
-    if not settings.db.url:
-        if settings.environment is Environment.PRODUCTION:
-            raise typer.BadParameter("DATABASE_URL is not set")
+    if not settings.db.url:  # production refuses this in Settings itself
         settings.db.url = embedded_database_url(settings.data_dir)
     return settings
 
@@ -102,7 +107,7 @@ def dev(
 ) -> None:
     """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant."""
     settings = _settings()
-    out.print(f"[bold]database[/bold] {settings.db.url}")
+    out.print(f"[bold]database[/bold] {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
     credentials = _run(_ensure_demo(settings))
     _print_quickstart(settings, credentials, host, port)
@@ -202,11 +207,23 @@ def _migrate_all(
 ) -> FleetReport | None:
     engine = create_sync_db_engine(settings.db, pool_size=concurrency + 1)
     try:
-        if not dry_run:
+        current, head = public_revisions(engine)
+        if dry_run and current != head:
+            out.print(f"[bold]public[/bold] would migrate: {current} -> {head}")
+            if current is None:
+                return None  # no registry yet, so no tenants either
+        elif not dry_run:
             migrate_public(engine)
-            out.print("[bold]public[/bold] schema at head")
+            out.print(f"[bold]public[/bold] schema at head ({head})")
         migrator = FleetMigrator(engine, concurrency=concurrency, lock_timeout_ms=settings.migrations.lock_timeout_ms)
-        plan = migrator.plan(target=target, slug=slug)
+        try:
+            plan = migrator.plan(target=target, slug=slug)
+        except ValueError as exc:
+            err.print(f"[red]error[/red] unknown_revision: {exc}")
+            raise typer.Exit(2) from exc
+        if slug is not None and not plan.pending and not plan.up_to_date:
+            err.print(f"[red]error[/red] tenant_not_found: no tenant {slug!r} with a schema")
+            raise typer.Exit(1)
         out.print(
             f"[bold]tenants[/bold] target {plan.target}: {plan.up_to_date} up to date, {len(plan.pending)} to migrate"
         )
@@ -238,8 +255,9 @@ def _migrate_all(
 
 
 def _print_report(report: FleetReport) -> None:
+    skipped = len(report.outcomes) - len(report.migrated) - len(report.failed)
     out.print(
-        f"migrated {len(report.migrated)}, failed {len(report.failed)}, up to date {report.up_to_date} "
+        f"migrated {len(report.migrated)}, failed {len(report.failed)}, up to date {report.up_to_date + skipped} "
         f"in {report.seconds:.2f}s"
     )
     if report.failed:
@@ -372,6 +390,11 @@ def operators_create(
 ) -> None:
     """Create a platform operator; the password comes from a prompt (or stdin)."""
     settings = _settings()
+    try:
+        email = TypeAdapter(EmailStr).validate_python(email)
+    except ValidationError as exc:
+        err.print(f"[red]error[/red] invalid_input: {email!r} is not an email address")
+        raise typer.Exit(2) from exc
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -35,20 +35,31 @@ class RequestContextMiddleware:
             return
         incoming = Headers(scope=scope).get("x-request-id", "")
         request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        # This middleware owns the request's log context; the tenant middleware inside it only sets the tenant.
         token = request_id_var.set(request_id)
+        tenant_token = tenant_slug_var.set(None)
         status = 500
+        response_started = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Handled here, inside the request's context, so the 500 and its log line keep the request id
+            # (FastAPI's own catch-all runs outside every middleware).
+            error_log.exception("unhandled error", extra={"path": scope["path"]})
+            if response_started:
+                raise
+            await send_problem(send_with_id, Problem(), scope["path"])
         finally:
             log.info(
                 "request",
@@ -57,10 +68,10 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "tenant": getattr(scope.get("state", {}).get(TENANT_SCOPE_KEY), "slug", None),
                 },
             )
             request_id_var.reset(token)
+            tenant_slug_var.reset(tenant_token)
 
 
 class TenantMiddleware:
@@ -85,8 +96,5 @@ class TenantMiddleware:
             await send_problem(send, TenantLookupUnavailable(), scope["path"])
             return
         scope.setdefault("state", {})[TENANT_SCOPE_KEY] = tenant
-        token = tenant_slug_var.set(tenant.slug)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            tenant_slug_var.reset(token)
+        tenant_slug_var.set(tenant.slug)  # reset by RequestContextMiddleware, after its access log line
+        await self.app(scope, receive, send)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,8 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, InvalidInput, Problem
-
-log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -86,10 +83,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         }
         return ProblemResponse(body, status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> ProblemResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(Problem(), request.url.path)
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the API does: every 422 is a problem, not FastAPI's default shape."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            invalid = operation.get("responses", {}).get("422")
+            if invalid is not None:
+                invalid["content"] = problem_content
+                invalid["description"] = "`invalid_input`: the body, path, query or headers are not valid."
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
+    return schema
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

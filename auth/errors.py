@@ -7,6 +7,9 @@ class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
     title = "The email or password is incorrect."
 
+    def headers(self) -> dict[str, str]:
+        return {}  # a failed login is not a bad bearer token
+
 
 class InvalidToken(Unauthorized):
     code = "invalid_token"

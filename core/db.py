@@ -93,6 +93,7 @@ def _engine_options(settings: DatabaseSettings) -> dict[str, Any]:
         "pool_timeout": settings.pool_timeout_seconds,
         "pool_pre_ping": True,
         "echo": settings.echo,
+        "connect_args": {"prepare_threshold": settings.prepare_threshold},
     }
 
 

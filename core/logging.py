@@ -19,7 +19,29 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 tenant_slug_var: ContextVar[str | None] = ContextVar("tenant_slug", default=None)
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged as a field.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "tenant",
+}
+
+
+def capture_context() -> None:
+    """Stamp each log record with the request id and tenant when it is created, not when it is formatted
+    (a queued or buffered handler formats later, in another context). Idempotent."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "captures_context", False):
+        return
+
+    def record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        record.tenant = tenant_slug_var.get()
+        return record
+
+    record_with_context.captures_context = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(record_with_context)
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,8 +51,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": request_id_var.get(),
-            "tenant": tenant_slug_var.get(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+            "tenant": getattr(record, "tenant", None) or tenant_slug_var.get(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES})
         if record.exc_info:
@@ -40,12 +62,13 @@ class JsonFormatter(logging.Formatter):
 
 class ContextTextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        tenant = tenant_slug_var.get()
+        tenant = getattr(record, "tenant", None) or tenant_slug_var.get()
         prefix = f"[{tenant}] " if tenant else ""
         return f"{record.levelname:<7} {record.name}: {prefix}{super().format(record)}"
 
 
 def configure_logging(settings: LogSettings) -> None:
+    capture_context()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.json_format else ContextTextFormatter("%(message)s"))
     root = logging.getLogger()

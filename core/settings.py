@@ -1,8 +1,8 @@
 """One settings root for the whole product, read from the environment (prefix ``COMMERCE_``).
 
 Nested groups use ``__`` as the delimiter: ``COMMERCE_DB__URL``, ``COMMERCE_AUTH__SECRET_KEY``.
-The two URLs a new user is most likely to export keep their conventional names too
-(``DATABASE_URL``, ``REDIS_URL``). Every variable is listed in ``.env-example``.
+The database URL a new user is most likely to export keeps its conventional name too
+(``DATABASE_URL``). Every variable is listed in ``.env-example``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ class DatabaseSettings(BaseModel):
     # Recycle connections so a backend's per-schema catalog cache cannot grow without bound.
     pool_recycle_seconds: int = Field(default=900, ge=30)
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
-    statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # psycopg prepares a statement after this many executions; None disables it (PgBouncer < 1.21 in
+    # transaction mode). PostgreSQL re-plans prepared statements when search_path changes, so it is safe.
+    prepare_threshold: int | None = Field(default=5, ge=0)
     echo: bool = False
 
 
@@ -72,12 +74,12 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_parse_none_str="none",
     )
 
     environment: Environment = Environment.DEVELOPMENT
     # Where the dev server and the test suite keep the embedded PostgreSQL.
     data_dir: str = ".data"
-    public_url: str = "http://localhost:8000"
 
     db: DatabaseSettings = DatabaseSettings()
     tenancy: TenancySettings = TenancySettings()
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
+        if not self.auth.secret_key.get_secret_value():
+            raise ValueError("COMMERCE_AUTH__SECRET_KEY must not be empty")
         if self.environment is Environment.PRODUCTION:
             secret = self.auth.secret_key.get_secret_value()
             if secret in _PLACEHOLDER_SECRETS or len(secret) < 32:

@@ -20,10 +20,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from alembic import command
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, update
 
 from core.db import set_transaction_search_path
-from tenants.models import SCHEMA_STATUSES, Tenant
+from tenants.models import Tenant
 from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
 
@@ -72,8 +74,22 @@ class FleetReport:
         return [o for o in self.outcomes if not o.ok]
 
 
+class NotAnUpgrade(Exception):
+    """The fleet runner only moves schemas forward (expand, then contract); a downgrade is a new migration."""
+
+
 class RevisionDrift(Exception):
     """The schema's own version table disagrees with the registry: someone migrated it by hand."""
+
+
+def public_revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the revision the public schema is at, or None before its first migration; the head it should be at)."""
+    head = ScriptDirectory.from_config(alembic_config(PUBLIC_SCRIPTS)).get_current_head()
+    if head is None:
+        raise RuntimeError("no public migrations")
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection, opts={"version_table_schema": "public"}).get_current_revision()
+    return current, head
 
 
 def migrate_public(engine: Engine) -> None:
@@ -100,9 +116,7 @@ class FleetMigrator:
     def plan(self, *, target: str = "head", slug: str | None = None) -> FleetPlan:
         """Which tenants are behind ``target``, from the registry alone."""
         target_revision = self.migrations.resolve(target)
-        query = select(Tenant.id, Tenant.slug, Tenant.schema_name, Tenant.schema_revision).where(
-            Tenant.status.in_(SCHEMA_STATUSES)
-        )
+        query = select(Tenant.id, Tenant.slug, Tenant.schema_name, Tenant.schema_revision).where(Tenant.has_schema())
         if slug is not None:
             query = query.where(Tenant.slug == slug)
         with self.engine.connect() as connection:
@@ -136,15 +150,17 @@ class FleetMigrator:
         from_revision = tenant.revision
         try:
             with self.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "SELECT set_config('lock_timeout', %(ms)s, true)", {"ms": f"{self.lock_timeout_ms}ms"}
+                )
                 # The registry row is the lock: two runners never migrate one tenant at once.
                 from_revision = connection.execute(
                     select(Tenant.schema_revision).where(Tenant.id == tenant.id).with_for_update()
                 ).scalar_one()
                 if from_revision == target:
                     return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started, skipped=True)
-                connection.exec_driver_sql(
-                    "SELECT set_config('lock_timeout', %(ms)s, true)", {"ms": f"{self.lock_timeout_ms}ms"}
-                )
+                if not self.migrations.is_upgrade(from_revision, target):
+                    raise NotAnUpgrade(f"{target} is not a later revision than {from_revision}; downgrades are not run")
                 set_transaction_search_path(connection, tenant.schema_name)
                 recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 if recorded != from_revision:

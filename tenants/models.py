@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, DateTime, ForeignKey, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import PublicBase, created_at_column, str_enum, updated_at_column
@@ -22,7 +22,8 @@ class TenantStatus(StrEnum):
     FAILED = "failed"  # provisioning did not finish
 
 
-# Statuses whose schema exists and must follow the fleet's migrations.
+# Statuses whose schema may exist and must follow the fleet's migrations. A tenant whose provisioning
+# failed has no recorded revision (and no schema), whatever its status; see ``has_schema``.
 SCHEMA_STATUSES = (TenantStatus.ACTIVE, TenantStatus.SUSPENDED, TenantStatus.DELETING)
 
 
@@ -51,6 +52,11 @@ class Tenant(PublicBase):
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @classmethod
+    def has_schema(cls) -> ColumnElement[bool]:
+        """Tenants whose schema was built (provisioning records the revision with the schema) and not purged."""
+        return and_(cls.status.in_(SCHEMA_STATUSES), cls.schema_revision.is_not(None))
 
 
 class TenantDomain(PublicBase):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants.models import SCHEMA_STATUSES, Tenant, TenantDomain, TenantStatus
+from tenants.models import Tenant, TenantDomain, TenantStatus
 
 
 async def get(db: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False) -> Tenant | None:
@@ -49,7 +49,7 @@ async def count_by_revision(db: AsyncSession) -> Sequence[Row[str | None, int]]:
     """How many tenants with a schema sit at each revision (for the fleet summary)."""
     query = (
         select(Tenant.schema_revision, func.count())
-        .where(Tenant.status.in_(SCHEMA_STATUSES))
+        .where(Tenant.has_schema())
         .group_by(Tenant.schema_revision)
         .order_by(func.count().desc())
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from core.db import quote_schema, validate_schema_name
 
@@ -60,10 +61,21 @@ class TenantMigrations:
 
     def resolve(self, revision: str) -> str:
         """A full revision id for ``head`` or a (partial) id."""
-        script = self.scripts.get_revision(revision)
+        try:
+            script = self.scripts.get_revision(revision)
+        except CommandError as exc:
+            raise ValueError(f"unknown tenant revision {revision!r}") from exc
         if script is None:
             raise ValueError(f"unknown tenant revision {revision!r}")
         return script.revision
+
+    def is_upgrade(self, from_revision: str | None, to_revision: str) -> bool:
+        """Whether ``to_revision`` lies strictly after ``from_revision`` (None: an empty schema) in the history."""
+        if from_revision == to_revision:
+            return False
+        if from_revision is None:
+            return True
+        return from_revision in {script.revision for script in self.scripts.walk_revisions("base", to_revision)}
 
     def upgrade_sql(self, from_revision: str | None, to_revision: str) -> str:
         return _render_upgrade(self.script_location, from_revision, to_revision)

@@ -32,7 +32,8 @@ from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpd
 _ALLOWED_FROM: dict[str, frozenset[TenantStatus]] = {
     "suspend": frozenset({TenantStatus.ACTIVE}),
     "resume": frozenset({TenantStatus.SUSPENDED}),
-    "delete": frozenset({TenantStatus.ACTIVE, TenantStatus.SUSPENDED, TenantStatus.FAILED}),
+    # ``provisioning`` too: a process that died between provisioning's two transactions leaves one behind.
+    "delete": frozenset({TenantStatus.ACTIVE, TenantStatus.SUSPENDED, TenantStatus.FAILED, TenantStatus.PROVISIONING}),
     "purge": frozenset({TenantStatus.DELETING, TenantStatus.FAILED}),
 }
 
@@ -54,6 +55,7 @@ async def register(db: AsyncSession, body: TenantCreate) -> Tenant:
             await db.flush()
     except IntegrityError as exc:
         raise TenantSlugTaken(slug=body.slug) from exc
+    await announce_change(db, tenant.id)  # a cached miss for this slug must now answer 503, not 404
     return tenant
 
 

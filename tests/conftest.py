@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from core.db import Database, create_sync_db_engine, sqlalchemy_url
 from core.embedded import embedded_database_url
+from core.logging import capture_context
 from core.settings import AuthSettings, DatabaseSettings, Environment, Settings
 from tenants.fleet import migrate_public
 
@@ -36,6 +37,11 @@ def _server_url() -> str:
     if configured:
         return sqlalchemy_url(configured)
     return embedded_database_url(ROOT / ".data" / "test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_records_capture_context() -> None:
+    capture_context()
 
 
 @pytest.fixture(scope="session")

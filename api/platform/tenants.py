@@ -145,6 +145,7 @@ async def add_tenant_domain(
 @router.delete(
     "/{tenant_id}/domains/{host}",
     status_code=204,
+    response_class=Response,
     operation_id="tenant_domains_remove",
     responses=problems(TenantDomainNotFound),
 )

@@ -47,10 +47,10 @@ async def provision_tenant(
         async with database.scoped_session(tenant.schema_name) as db:
             revision = await tenants_service.build_schema(db, tenant, migrations)
             await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
-            await shop_service.create_shop(db, name=body.name, support_email=body.owner_email)
+            await shop_service.create_shop(db, name=body.name, support_email=body.owner_email.lower())
             tenant = await tenants_service.activate(db, tenant.id, revision=revision)
             await db.commit()
-    except Exception as exc:
+    except BaseException as exc:  # cancellation too: never leave a tenant in ``provisioning`` if we can help it
         log.exception("provisioning failed", extra={"tenant_id": str(tenant.id)})
         async with database.public_session() as db:
             await tenants_service.mark_failed(db, tenant.id, f"{type(exc).__name__}: {exc}")

@@ -77,3 +77,9 @@ def test_help_documents_every_command(settings: Settings, args: list[str]) -> No
     result = commerce(settings, *args)
     assert result.returncode == 0
     assert "Usage" in result.stdout
+
+
+def test_operator_email_must_be_an_email(settings: Settings) -> None:
+    result = commerce(settings, "operators", "create", "not-an-email", "--password-stdin", stdin="a-long-password-1\n")
+    assert result.returncode == 2
+    assert "invalid_input" in result.stderr

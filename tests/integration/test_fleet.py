@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from core.db import Database, create_sync_db_engine
 from core.settings import Settings
@@ -129,3 +130,54 @@ async def test_dry_run_changes_nothing(engine: Engine, database: Database, setti
     assert f"would migrate {tenant.slug}: {OLD} -> {MIGRATIONS.head}" in result.stdout
     assert revisions(engine, tenant) == (OLD, OLD)
     FleetMigrator(engine).run(FleetMigrator(engine).plan(slug=tenant.slug))
+
+
+async def test_an_older_target_is_refused_not_recorded(engine: Engine, tenant_a: TenantHandle) -> None:
+    migrator = FleetMigrator(engine)
+    [outcome] = migrator.run(migrator.plan(target=OLD, slug=tenant_a.slug)).outcomes
+    assert outcome.error is not None
+    assert "NotAnUpgrade" in outcome.error
+    with engine.connect() as connection:
+        recorded = connection.execute(select(Tenant.schema_revision).where(Tenant.slug == tenant_a.slug)).scalar_one()
+    assert recorded == MIGRATIONS.head
+
+
+async def test_tenant_whose_provisioning_failed_is_never_planned(engine: Engine, database: Database) -> None:
+    async with database.public_session() as db:
+        tenant = await tenants_service.register(db, tenant_body())
+        await tenants_service.mark_failed(db, tenant.id, "RuntimeError: died")
+        await tenants_service.soft_delete(db, tenant.id)
+        await db.commit()
+    assert tenant.id not in {p.id for p in FleetMigrator(engine).plan().pending}
+
+
+def test_cli_refuses_unknown_targets_and_tenants(settings: Settings) -> None:
+    unknown_target = run_cli(settings, "migrate", "--dry-run", "--target", "nope")
+    assert unknown_target.returncode == 2
+    assert "unknown_revision" in unknown_target.stderr
+    unknown_tenant = run_cli(settings, "migrate", "--tenant", "no-such-shop")
+    assert unknown_tenant.returncode == 1
+    assert "tenant_not_found" in unknown_tenant.stderr
+
+
+def test_dry_run_on_an_empty_database_explains_instead_of_crashing(settings: Settings) -> None:
+    server = make_url(settings.db.url)
+    name = f"commerce_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        empty = settings.model_copy(
+            update={
+                "db": settings.db.model_copy(
+                    update={"url": server.set(database=name).render_as_string(hide_password=False)}
+                )
+            }
+        )
+        result = run_cli(empty, "migrate", "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert "public would migrate: None ->" in result.stdout
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -87,3 +87,34 @@ async def test_change_announced_by_another_process_clears_this_process_cache(
         listener.cancel()
         with pytest.raises(asyncio.CancelledError):
             await listener
+
+
+async def test_unexpected_error_is_a_500_problem_that_keeps_its_request_id(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from commerce.shop import service as shop_service
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(shop_service, "get_shop", broken)
+    with caplog.at_level(logging.ERROR):
+        response = await client.get("/admin/v1/shop", headers={**tenant_a.headers, "x-request-id": "req-crash"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "req-crash"
+    assert response.json()["code"] == "internal_error"
+    assert "boom" not in response.text
+    [record] = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-crash"
+    assert line["tenant"] == tenant_a.slug
+
+
+async def test_openapi_documents_422_as_a_problem(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    invalid = schema["paths"]["/admin/v1/shop"]["patch"]["responses"]["422"]
+    assert list(invalid["content"]) == ["application/problem+json"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    operation_ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert len(operation_ids) == len(set(operation_ids))

@@ -139,3 +139,14 @@ async def test_schema_injection_through_the_slug_is_rejected(
     response = await client.post("/platform/v1/tenants", json=body, headers=operator.headers)
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"
+
+
+async def test_a_slug_looked_up_before_it_existed_resolves_once_provisioned(
+    client: httpx.AsyncClient, make_tenant: MakeTenant
+) -> None:
+    slug = f"early-{uuid.uuid4().hex[:8]}"
+    before = await client.get("/admin/v1/shop", headers={"x-tenant": slug})
+    assert before.json()["code"] == "tenant_not_found"  # and now cached as a miss
+    tenant = await make_tenant(slug=slug)
+    response = await client.get("/admin/v1/shop", headers=tenant.headers)
+    assert response.status_code == 200
