@@ -22,7 +22,7 @@ from auth.operators.models import Operator
 from auth.staff import service as staff_service
 from auth.staff.models import StaffMember
 from core.errors import InvalidInput
-from tenants.context import TenantContext
+from tenants.context import TenantContext, tenant_session
 from tenants.errors import TenantRequired
 
 
@@ -44,20 +44,20 @@ def get_tenant(request: Request) -> TenantContext:
 Tenant = Annotated[TenantContext, Depends(get_tenant)]
 
 
-async def public_session(state: State) -> AsyncIterator[AsyncSession]:
+async def public_unit_of_work(state: State) -> AsyncIterator[AsyncSession]:
     async with state.database.public_session() as db:
         yield db
         await db.commit()
 
 
-async def tenant_session(state: State, tenant: Tenant) -> AsyncIterator[AsyncSession]:
-    async with state.database.scoped_session(tenant.schema_name) as db:
+async def tenant_unit_of_work(state: State, tenant: Tenant) -> AsyncIterator[AsyncSession]:
+    async with tenant_session(state.database, tenant) as db:
         yield db
         await db.commit()
 
 
-PublicSession = Annotated[AsyncSession, Depends(public_session, scope="function")]
-TenantSession = Annotated[AsyncSession, Depends(tenant_session, scope="function")]
+PublicSession = Annotated[AsyncSession, Depends(public_unit_of_work, scope="function")]
+TenantSession = Annotated[AsyncSession, Depends(tenant_unit_of_work, scope="function")]
 
 _platform_bearer = HTTPBearer(auto_error=False, scheme_name="PlatformToken", description="Operator token.")
 _staff_bearer = HTTPBearer(auto_error=False, scheme_name="StaffToken", description="Staff token of the tenant.")

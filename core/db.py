@@ -16,6 +16,7 @@ transaction mode is safe). A scoped session without a schema refuses to begin.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -43,6 +44,7 @@ NAMING_CONVENTION = {
 PUBLIC_SCHEMA = "public"
 SCHEMA_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SCOPE_KEY = "search_path_schema"
+_TENANT_KEY = "tenant_id"
 
 
 class PublicBase(DeclarativeBase):
@@ -126,11 +128,15 @@ def set_transaction_search_path(connection: Connection, schema: str) -> None:
 
 
 class Database:
-    """The process's engine and its session factories (one per app, worker or CLI command)."""
+    """The process's engine and its session factories (one per app, worker or CLI command).
 
-    def __init__(self, settings: DatabaseSettings) -> None:
+    ``session_info`` is copied into every session's ``info`` (the job dispatcher lives there).
+    """
+
+    def __init__(self, settings: DatabaseSettings, *, session_info: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.engine = create_async_db_engine(settings)
+        self.session_info = dict(session_info or {})
         self._public = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._scoped = async_sessionmaker(
             self.engine, expire_on_commit=False, autoflush=False, sync_session_class=ScopedSession
@@ -139,18 +145,25 @@ class Database:
     @asynccontextmanager
     async def public_session(self) -> AsyncIterator[AsyncSession]:
         """A session for shared (public) tables. Tenant tables are unreachable from it."""
-        async with self._public() as session:
+        async with self._public(info=dict(self.session_info)) as session:
             yield session
 
     @asynccontextmanager
-    async def scoped_session(self, schema: str) -> AsyncIterator[AsyncSession]:
-        """A session whose every transaction is routed to ``schema``."""
+    async def scoped_session(self, schema: str, *, tenant_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """A session whose every transaction is routed to ``schema`` (the schema of tenant ``tenant_id``)."""
         validate_schema_name(schema)
-        async with self._scoped(info={_SCOPE_KEY: schema}) as session:
+        info = {**self.session_info, _SCOPE_KEY: schema, _TENANT_KEY: tenant_id}
+        async with self._scoped(info=info) as session:
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def session_tenant_id(session: AsyncSession) -> uuid.UUID | None:
+    """The tenant a scoped session works for (None for public sessions)."""
+    tenant_id: uuid.UUID | None = session.sync_session.info.get(_TENANT_KEY)
+    return tenant_id
 
 
 @contextmanager

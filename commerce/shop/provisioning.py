@@ -18,6 +18,7 @@ from auth.staff import service as staff_service
 from commerce.shop import service as shop_service
 from core.db import Database
 from tenants import service as tenants_service
+from tenants.context import TenantContext, tenant_session
 from tenants.models import Tenant
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate
@@ -44,7 +45,7 @@ async def provision_tenant(
         await db.commit()
 
     try:
-        async with database.scoped_session(tenant.schema_name) as db:
+        async with tenant_session(database, TenantContext.of(tenant)) as db:
             revision = await tenants_service.build_schema(db, tenant, migrations)
             await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
             await shop_service.create_shop(db, name=body.name, support_email=body.owner_email.lower())
