@@ -7,6 +7,7 @@ problem's code and detail on stderr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
@@ -17,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from celery import Celery
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,6 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
+from api.cli_mail import mail_app
+from api.state import AppState
 from auth.operators import repository as operators_repository
 from auth.operators import service as operators_service
 from auth.passwords import Passwords
@@ -32,6 +36,7 @@ from commerce.shop.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
 from core.errors import Problem
+from core.jobs import dispatcher_session_info
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
@@ -40,12 +45,16 @@ from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_pub
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
+from workers.app import broker_url, create_celery, dispatcher_of
+from workers.local import in_process_worker
 
 app = typer.Typer(no_args_is_help=True, help="Multi-tenant commerce API: serve it, migrate it, run its tenants.")
 tenants_app = typer.Typer(no_args_is_help=True, help="Provision and run the lifecycle of tenants.")
 operators_app = typer.Typer(no_args_is_help=True, help="Platform operators.")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(operators_app, name="operators")
+app.add_typer(mail_app, name="mail")
+app.add_typer(mail_app, name="mail")
 
 out = Console()
 err = Console(stderr=True)
@@ -75,6 +84,16 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     except Problem as problem:
         err.print(f"[red]error[/red] {problem.code}: {problem.detail or problem.title}")
         raise typer.Exit(1) from problem
+
+
+def _database(settings: Settings) -> Database:
+    """A database whose sessions publish the jobs they queue to the configured broker."""
+    if broker_url(settings).startswith("memory://"):
+        err.print(
+            "[yellow]warning[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as "
+            "welcome mails, are not delivered; `commerce dev` runs its own worker"
+        )
+    return Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(create_celery(settings))))
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -109,13 +128,36 @@ def dev(
     settings = _settings()
     out.print(f"[bold]database[/bold] {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
-    credentials = _run(_ensure_demo(settings))
-    _print_quickstart(settings, credentials, host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    application = create_app(settings)
+    state: AppState = application.state.commerce
+    credentials = _run(_ensure_demo(settings, state.database))
+    in_memory = broker_url(settings).startswith("memory://")
+    with in_process_worker(state.celery, loglevel="INFO") if in_memory else contextlib.nullcontext():
+        where = "an in-process worker" if in_memory else f"workers on {broker_url(settings)}"
+        out.print(f"[bold]jobs[/bold] run on {where}; mail goes to {_mail_destination(settings)}")
+        _print_quickstart(settings, credentials, host, port)
+        uvicorn.run(application, host=host, port=port, log_config=None)
 
 
-async def _ensure_demo(settings: Settings) -> dict[str, str]:
-    """Idempotently create the demo operator and the demo tenant; their credentials live in the data dir."""
+def _mail_destination(settings: Settings) -> str:
+    if settings.mail.host:
+        return f"smtp://{settings.mail.host}:{settings.mail.port}"
+    return f"{Path(settings.data_dir) / 'outbox'} (commerce mail outbox)"
+
+
+async def _ensure_demo(settings: Settings, database: Database) -> dict[str, str]:
+    """Idempotently create the demo operator and the demo tenant; their credentials live in the data dir.
+
+    ``database`` publishes the jobs provisioning queues (the welcome mail); it is disposed on return, so
+    the server's event loop opens its own connections.
+    """
+    try:
+        return await _create_demo(settings, database)
+    finally:
+        await database.dispose()
+
+
+async def _create_demo(settings: Settings, database: Database) -> dict[str, str]:
     path = Path(settings.data_dir) / "dev-credentials.json"
     saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     passwords = Passwords(settings.auth)
@@ -135,16 +177,12 @@ async def _ensure_demo(settings: Settings) -> dict[str, str]:
         return await tenants_repository.get_by_slug(db, "demo")
 
     if await _with_session(settings, find_demo) is None:
-        database = Database(settings.db)
-        try:
-            created = await provision_tenant(
-                database,
-                passwords,
-                TenantMigrations(),
-                TenantCreate(slug="demo", name="Demo Shop", owner_email="owner@demo.example.com"),
-            )
-        finally:
-            await database.dispose()
+        created = await provision_tenant(
+            database,
+            passwords,
+            TenantMigrations(),
+            TenantCreate(slug="demo", name="Demo Shop", owner_email="owner@demo.example.com"),
+        )
         saved.update(owner_email=created.owner_email, owner_password=created.owner_password)
     path.write_text(json.dumps(saved, indent=2))
     path.chmod(0o600)
@@ -172,6 +210,49 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
   curl -s {base}/admin/v1/shop -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN"
 """
     )
+
+
+# --- workers ---------------------------------------------------------------------------------------
+
+
+def _celery_with_broker() -> tuple[Settings, Celery]:
+    settings = _settings()
+    if broker_url(settings).startswith("memory://"):
+        err.print(
+            "[red]error[/red] no_broker: set REDIS_URL (or COMMERCE_CELERY__BROKER_URL); `commerce dev` runs its own worker"
+        )
+        raise typer.Exit(2)
+    return settings, create_celery(settings)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker on the configured broker (tenant-tagged jobs: mail, usage, ...)."""
+    settings, celery = _celery_with_broker()
+    celery.worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--queues={settings.celery.queue}"]
+    )
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
+    """Run Celery beat: one entry per periodic job, each fanning out to active tenants. Run exactly one."""
+    _, celery = _celery_with_broker()
+    celery.start(["beat", f"--loglevel={loglevel}"])
+
+
+@app.command()
+def flower(port: Annotated[int, typer.Option(help="Port to bind.")] = 5555) -> None:
+    """Run Flower (task monitor) with basic auth from COMMERCE_CELERY__FLOWER_BASIC_AUTH ("user:password")."""
+    settings, celery = _celery_with_broker()
+    basic_auth = settings.celery.flower_basic_auth.get_secret_value()
+    if ":" not in basic_auth:
+        err.print("[red]error[/red] no_flower_auth: set COMMERCE_CELERY__FLOWER_BASIC_AUTH to user:password")
+        raise typer.Exit(2)
+    celery.start(["flower", f"--port={port}", f"--basic-auth={basic_auth}"])
 
 
 # --- migrations ------------------------------------------------------------------------------------
@@ -298,7 +379,7 @@ def tenants_create(
         raise typer.Exit(2) from exc
 
     async def create() -> None:
-        database = Database(settings.db)
+        database = _database(settings)
         try:
             created = await provision_tenant(database, Passwords(settings.auth), TenantMigrations(), body)
         finally:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from celery import Celery
+
 from auth.passwords import Passwords
 from auth.tokens import TokenSigner
 from core.db import Database
+from core.jobs import dispatcher_session_info
 from core.settings import Settings
 from tenants.resolution import TenantResolver
 from tenants.schema import TenantMigrations
+from workers.app import create_celery, dispatcher_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +24,15 @@ class AppState:
     passwords: Passwords
     signer: TokenSigner
     migrations: TenantMigrations
+    celery: Celery
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
-        database = Database(settings.db)
+        celery = create_celery(settings)
+        database = Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(celery)))
         return cls(
             settings=settings,
+            celery=celery,
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
             passwords=Passwords(settings.auth),

@@ -15,6 +15,7 @@ transaction mode is safe). A scoped session without a schema refuses to begin.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction,
 from core.clock import utcnow
 from core.errors import Problem
 from core.settings import DatabaseSettings
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -186,13 +189,20 @@ def on_commit(session: Session | AsyncSession, callback: Any) -> None:
     so a failed unit of work leaves nothing behind.
     """
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    if not sync_session.in_transaction():
+        # Begin now (no I/O until the first statement) so a rollback before any SQL still drops the callback.
+        sync_session.begin()
     sync_session.info.setdefault(_ON_COMMIT_KEY, []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
+    # The transaction is committed: a failing callback must neither undo it nor stop the others.
     for callback in session.info.pop(_ON_COMMIT_KEY, []):
-        callback()
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed", extra={"callback": repr(callback)})
 
 
 @event.listens_for(Session, "after_soft_rollback")

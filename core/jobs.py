@@ -53,3 +53,7 @@ def enqueue(db: AsyncSession, name: str, *, countdown: float | None = None, **kw
 def dispatcher_session_info(dispatcher: JobDispatcher | None) -> dict[str, Any]:
     """The session ``info`` entries that route ``enqueue`` to ``dispatcher``."""
     return {_DISPATCHER_KEY: dispatcher} if dispatcher is not None else {}
+
+
+class RetryLater(Exception):
+    """Raised by a job when a dependency is briefly unavailable: the worker retries it with backoff."""

@@ -1,8 +1,8 @@
 """One settings root for the whole product, read from the environment (prefix ``COMMERCE_``).
 
 Nested groups use ``__`` as the delimiter: ``COMMERCE_DB__URL``, ``COMMERCE_AUTH__SECRET_KEY``.
-The database URL a new user is most likely to export keeps its conventional name too
-(``DATABASE_URL``). Every variable is listed in ``.env-example``.
+The URLs a new user is most likely to export keep their conventional names too
+(``DATABASE_URL``, ``REDIS_URL``). Every variable is listed in ``.env-example``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that must never reach production: the development defaults below.
@@ -62,6 +62,39 @@ class MigrationSettings(BaseModel):
     lock_timeout_ms: int = Field(default=5_000, ge=0)
 
 
+class CelerySettings(BaseModel):
+    # Empty: REDIS_URL if set, else the in-memory transport (one process: `commerce dev` runs a worker thread).
+    broker_url: str = ""
+    # Empty: the broker's Redis when the broker is Redis, else an in-process cache (enough for one process).
+    result_backend: str = ""
+    queue: str = "commerce"
+    task_time_limit_seconds: int = Field(default=300, ge=1)
+    task_soft_time_limit_seconds: int = Field(default=240, ge=1)
+    max_retries: int = Field(default=5, ge=0)
+    retry_backoff_max_seconds: int = Field(default=600, ge=1)
+    # Periodic per-tenant work: one beat entry fans out to active tenants in batches spread over time.
+    fan_out_batch_size: int = Field(default=100, ge=1)
+    fan_out_batch_interval_seconds: float = Field(default=10.0, ge=0)
+    fan_out_jitter_seconds: float = Field(default=5.0, ge=0)
+    usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
+    flower_basic_auth: SecretStr = SecretStr("")  # "user:password"; Flower refuses to start without it
+
+
+class MailSettings(BaseModel):
+    # Empty host: messages are written to <data_dir>/outbox as .eml files (development).
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    starttls: bool = True
+    ssl_tls: bool = False
+    validate_certs: bool = True
+    timeout_seconds: int = Field(default=30, ge=1)
+    # SMTP servers and fastapi-mail refuse special-use domains (.test, .localhost): use a real domain.
+    from_email: EmailStr = "no-reply@example.com"
+    from_name: str = "Commerce"
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(default=True, validation_alias=AliasChoices("json_format", "json"))
@@ -86,13 +119,18 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     migrations: MigrationSettings = MigrationSettings()
     log: LogSettings = LogSettings()
+    celery: CelerySettings = CelerySettings()
+    mail: MailSettings = MailSettings()
 
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
+    redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "COMMERCE_REDIS_URL"))
 
     @model_validator(mode="after")
     def _apply_conventional_urls(self) -> Settings:
         if self.database_url and not self.db.url:
             self.db.url = self.database_url
+        if self.redis_url and not self.celery.broker_url:
+            self.celery.broker_url = self.redis_url
         return self
 
     @model_validator(mode="after")

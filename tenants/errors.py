@@ -56,3 +56,13 @@ class ReservedDomain(InvalidInput):
 class TenantLookupUnavailable(ServiceUnavailable):
     code = "tenant_lookup_unavailable"
     title = "The tenant registry cannot be reached; retry shortly."
+
+
+class TaskTenantMissing(BadRequest):
+    code = "task_tenant_missing"
+    title = "A tenant task was sent without a tenant header; it never falls back to another tenant."
+
+
+class TaskTenantUnavailable(Conflict):
+    code = "task_tenant_unavailable"
+    title = "The task's tenant is unknown or not active; the task did nothing."

@@ -50,6 +50,9 @@ class Tenant(PublicBase):
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Usage, refreshed by the periodic ``tenants.collect_usage`` job (plans and billing read it).
+    active_staff_count: Mapped[int | None] = mapped_column(Integer)
+    usage_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

@@ -54,3 +54,13 @@ async def count_by_revision(db: AsyncSession) -> Sequence[Row[str | None, int]]:
         .order_by(func.count().desc())
     )
     return (await db.execute(query)).all()
+
+
+async def list_active_at(db: AsyncSession, revision: str) -> list[uuid.UUID]:
+    """Ids of active tenants whose schema is at ``revision`` (periodic jobs skip the others)."""
+    query = (
+        select(Tenant.id)
+        .where(Tenant.status == TenantStatus.ACTIVE, Tenant.schema_revision == revision)
+        .order_by(Tenant.created_at, Tenant.id)
+    )
+    return list((await db.scalars(query)).all())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -225,3 +225,17 @@ async def _transition(db: AsyncSession, tenant_id: uuid.UUID, action: str, to: T
     tenant.status = to
     await announce_change(db, tenant.id)
     return tenant
+
+
+async def record_usage(db: AsyncSession, tenant_id: uuid.UUID, *, active_staff_count: int) -> None:
+    """Store a usage snapshot in the registry. Not a tenant change: caches are unaffected."""
+    await db.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(active_staff_count=active_staff_count, usage_collected_at=utcnow())
+    )
+
+
+async def tenants_for_periodic_jobs(db: AsyncSession, migrations: TenantMigrations) -> list[uuid.UUID]:
+    """Active tenants migrated to this release's head: the only ones periodic jobs may run for."""
+    return await repository.list_active_at(db, migrations.head)

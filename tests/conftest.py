@@ -22,10 +22,11 @@ from api.app import create_app
 from core.db import Database, create_sync_db_engine, sqlalchemy_url
 from core.embedded import embedded_database_url
 from core.logging import capture_context
-from core.settings import AuthSettings, DatabaseSettings, Environment, Settings
+from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, MailSettings, Settings
 from tenants.fleet import migrate_public
+from tests.fixtures.smtp import SmtpSink
 
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.tenants"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.tenants", "tests.fixtures.workers", "tests.fixtures.mail"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Production-strength argon2 costs ~50 ms a hash; the suite hashes hundreds of passwords.
@@ -63,11 +64,33 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1 for the whole run; every mail the suite sends lands here."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, smtp_server: SmtpSink, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Real services: PostgreSQL, SMTP, and Redis as the broker when REDIS_URL is set (memory:// otherwise)."""
     return Settings(
         environment=Environment.TEST,
+        data_dir=str(tmp_path_factory.mktemp("data")),
         db=DatabaseSettings(url=database_url, pool_size=4, max_overflow=4),
         auth=AuthSettings(**FAST_ARGON2),
+        celery=CelerySettings(
+            broker_url=os.environ.get("REDIS_URL", ""),
+            queue=f"commerce-test-{uuid.uuid4().hex[:8]}",  # runs sharing one Redis never see each other's jobs
+            fan_out_batch_size=2,
+            fan_out_batch_interval_seconds=0,
+            fan_out_jitter_seconds=0,
+            retry_backoff_max_seconds=1,
+        ),
+        mail=MailSettings(
+            host="127.0.0.1", port=smtp_server.port, starttls=False, from_email="shops@commerce.example.com"
+        ),
     )
 
 

@@ -51,3 +51,7 @@ async def authenticate(db: AsyncSession, signer: TokenSigner, tenant: TenantCont
     if member is None:
         raise InvalidToken()
     return member
+
+
+async def count_active(db: AsyncSession) -> int:
+    return await repository.count_active(db)

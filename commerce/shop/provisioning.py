@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from auth.passwords import Passwords
 from auth.staff import service as staff_service
 from commerce.shop import service as shop_service
+from core import jobs
 from core.db import Database
 from tenants import service as tenants_service
 from tenants.context import TenantContext, tenant_session
@@ -47,9 +48,11 @@ async def provision_tenant(
     try:
         async with tenant_session(database, TenantContext.of(tenant)) as db:
             revision = await tenants_service.build_schema(db, tenant, migrations)
-            await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
+            owner = await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
             await shop_service.create_shop(db, name=body.name, support_email=body.owner_email.lower())
             tenant = await tenants_service.activate(db, tenant.id, revision=revision)
+            # The slow parts go to workers, after the commit (never the password: it is shown once, to the caller).
+            jobs.enqueue(db, "mail.send_welcome", staff_id=str(owner.id))
             await db.commit()
     except BaseException as exc:  # cancellation too: never leave a tenant in ``provisioning`` if we can help it
         log.exception("provisioning failed", extra={"tenant_id": str(tenant.id)})

@@ -19,9 +19,9 @@ from tenants import service as tenants_service
 from tenants.fleet import FleetMigrator
 from tenants.models import Tenant
 from tenants.schema import TenantMigrations
-from tests.fixtures.tenants import TenantHandle, tenant_body
+from tests.fixtures.tenants import OLD_REVISION as OLD
+from tests.fixtures.tenants import TenantHandle, make_legacy_tenant, tenant_body
 
-OLD = "0001"
 MIGRATIONS = TenantMigrations()
 
 
@@ -30,18 +30,6 @@ def engine(settings: Settings) -> Iterator[Engine]:
     sync_engine = create_sync_db_engine(settings.db, pool_size=4)
     yield sync_engine
     sync_engine.dispose()
-
-
-async def make_legacy_tenant(database: Database) -> Tenant:
-    """A tenant whose schema a previous release built: at revision 0001, behind head."""
-    async with database.public_session() as db:
-        tenant = await tenants_service.register(db, tenant_body())
-        await db.commit()
-    async with database.scoped_session(tenant.schema_name) as db:
-        revision = await tenants_service.build_schema(db, tenant, MIGRATIONS, revision=OLD)
-        tenant = await tenants_service.activate(db, tenant.id, revision=revision)
-        await db.commit()
-    return tenant
 
 
 def revisions(engine: Engine, tenant: Tenant) -> tuple[str | None, str]:

@@ -1,0 +1,196 @@
+"""The Celery app factory and the tenant contract every task runs under.
+
+* Publishing: a job's tenant travels in the ``tenant_id`` message header. ``CeleryDispatcher`` sets
+  it from the job; the ``before_task_publish`` handler stamps it from the running task's tenant on
+  every message that lacks one, so retries, chains, groups, chords and tasks sent from inside a task
+  keep it.
+* Running: ``task_prerun`` restores the tenant from the header (registry lookup: it must exist and be
+  active) into ``current_tenant``; ``task_postrun`` clears it. A tenant task whose tenant is missing,
+  unknown or inactive fails before its body runs, and never falls back to another schema.
+* Flower and the logs show the tenant: it is prepended to the task's displayed kwargs.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextvars import ContextVar, Token
+from typing import Any, ClassVar, cast
+
+from celery import Celery, Task
+from celery.signals import before_task_publish, task_postrun, task_prerun
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from core.jobs import Job, RetryLater
+from core.logging import tenant_slug_var
+from core.settings import Settings
+from tenants import repository as tenants_repository
+from tenants.context import TenantContext, current_tenant
+from tenants.errors import TaskTenantMissing, TaskTenantUnavailable
+from tenants.models import TenantStatus
+from workers.registry import TASKS
+from workers.runtime import WorkerRuntime
+
+log = logging.getLogger(__name__)
+
+TENANT_HEADER = "tenant_id"
+_TOKENS = "commerce_context_tokens"
+# Failures worth another try: the database or a third party was briefly unreachable.
+RETRYABLE = (RetryLater, OperationalError, InterfaceError)
+
+
+class CommerceTask(Task):  # type: ignore[type-arg]
+    """Base of every task. Tenant tasks refuse to run without their tenant."""
+
+    tenant_required: ClassVar[bool] = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.tenant_required and current_tenant.get() is None:
+            raise _tenant_failure.get() or TaskTenantMissing(f"task {self.name} has no {TENANT_HEADER} header")
+        return super().__call__(*args, **kwargs)
+
+    @property
+    def runtime(self) -> WorkerRuntime:
+        return runtime_of(self.app)
+
+    @property
+    def tenant(self) -> TenantContext:
+        tenant = current_tenant.get()
+        if tenant is None:
+            raise TaskTenantMissing(f"task {self.name} has no tenant")
+        return tenant
+
+
+class PlatformTask(CommerceTask):
+    tenant_required = False
+
+
+class CeleryDispatcher:
+    """Hands committed jobs to the broker, with the job's tenant in the headers."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def dispatch(self, job: Job) -> None:
+        headers = {TENANT_HEADER: str(job.tenant_id)} if job.tenant_id else {}
+        self.app.send_task(job.name, kwargs=job.kwargs, headers=headers, countdown=job.countdown)
+
+
+def broker_url(settings: Settings) -> str:
+    return settings.celery.broker_url or "memory://"
+
+
+def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
+    """A Celery app with every declared task bound to it. No connection is made until it is used."""
+    import workers.mail.tasks
+    import workers.tasks  # noqa: F401 - declares the tasks (no side effects beyond the declarations)
+
+    broker = broker_url(settings)
+    app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_default_queue=settings.celery.queue,
+        task_time_limit=settings.celery.task_time_limit_seconds,
+        task_soft_time_limit=settings.celery.task_soft_time_limit_seconds,
+        task_track_started=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        result_expires=86_400,
+        timezone="UTC",
+        enable_utc=True,
+        beat_schedule={
+            "tenants.collect_usage": {
+                "task": "tenants.fan_out",
+                "schedule": settings.celery.usage_collection_interval_seconds,
+                "kwargs": {"task_name": "tenants.collect_usage"},
+            },
+        },
+    )
+    dispatcher = CeleryDispatcher(app)
+    app.commerce_runtime = runtime or WorkerRuntime(settings, dispatcher)  # type: ignore[attr-defined]
+    app.commerce_dispatcher = dispatcher  # type: ignore[attr-defined]
+    retry_policy = {
+        "autoretry_for": RETRYABLE,
+        "retry_backoff": True,
+        "retry_backoff_max": settings.celery.retry_backoff_max_seconds,
+        "retry_jitter": True,
+        "max_retries": settings.celery.max_retries,
+    }
+    for spec in TASKS.values():
+        base = CommerceTask if spec.tenant else PlatformTask
+        app.task(name=spec.name, base=base, bind=True, **{**retry_policy, **spec.options})(spec.function)  # type: ignore[no-untyped-call]
+    _connect_signals()
+    return app
+
+
+def runtime_of(app: Celery) -> WorkerRuntime:
+    return cast(WorkerRuntime, app.commerce_runtime)  # type: ignore[attr-defined]
+
+
+def dispatcher_of(app: Celery) -> CeleryDispatcher:
+    return cast(CeleryDispatcher, app.commerce_dispatcher)  # type: ignore[attr-defined]
+
+
+def _result_backend(settings: Settings, broker: str) -> str:
+    if settings.celery.result_backend:
+        return settings.celery.result_backend
+    return broker if broker.startswith(("redis://", "rediss://")) else "cache+memory://"
+
+
+# --- the tenant contract -----------------------------------------------------------------------------
+
+# Why the running task's tenant could not be restored, raised by ``CommerceTask.__call__``.
+_tenant_failure: ContextVar[Exception | None] = ContextVar("tenant_failure", default=None)
+
+
+def _stamp_tenant(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    if headers is None:
+        return
+    tenant = current_tenant.get()
+    if not headers.get(TENANT_HEADER) and tenant is not None:
+        headers[TENANT_HEADER] = str(tenant.id)
+    if headers.get(TENANT_HEADER):
+        headers["kwargsrepr"] = f"tenant={headers[TENANT_HEADER]} {headers.get('kwargsrepr') or ''}".strip()
+
+
+def _restore_tenant(task: Task | None = None, **_: Any) -> None:  # type: ignore[type-arg]
+    if not isinstance(task, CommerceTask):
+        return
+    tokens: list[Token[Any]] = [_tenant_failure.set(None)]
+    if task.tenant_required:
+        raw = task.request.get(TENANT_HEADER)
+        try:
+            tenant = _load_active_tenant(task, raw) if raw else None
+            tokens += [current_tenant.set(tenant), tenant_slug_var.set(tenant.slug if tenant else None)]
+        except Exception as failure:  # unknown or inactive tenant, or the registry unreachable (retried)
+            tokens += [current_tenant.set(None), tenant_slug_var.set(None)]
+            _tenant_failure.set(failure)
+    setattr(task.request, _TOKENS, tokens)
+
+
+def _clear_tenant(task: Task | None = None, **_: Any) -> None:  # type: ignore[type-arg]
+    tokens: list[Token[Any]] = getattr(task.request, _TOKENS, []) if task is not None else []
+    for token in reversed(tokens):
+        token.var.reset(token)
+
+
+def _load_active_tenant(task: CommerceTask, raw: str) -> TenantContext:
+    try:
+        tenant_id = uuid.UUID(raw)
+    except ValueError as exc:
+        raise TaskTenantUnavailable(f"malformed tenant id {raw!r}") from exc
+    tenant = task.runtime.in_public(lambda db: tenants_repository.get(db, tenant_id))
+    if tenant is None:
+        raise TaskTenantUnavailable(f"tenant {tenant_id} does not exist")
+    if tenant.status is not TenantStatus.ACTIVE:
+        raise TaskTenantUnavailable(f"tenant {tenant.slug} is {tenant.status.value}")
+    return TenantContext.of(tenant)
+
+
+def _connect_signals() -> None:
+    before_task_publish.connect(_stamp_tenant, weak=False, dispatch_uid="commerce.stamp_tenant")
+    task_prerun.connect(_restore_tenant, weak=False, dispatch_uid="commerce.restore_tenant")
+    task_postrun.connect(_clear_tenant, weak=False, dispatch_uid="commerce.clear_tenant")

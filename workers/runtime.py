@@ -1,0 +1,74 @@
+"""What a task needs to run our async services: an event loop and a database per worker thread.
+
+Tasks are synchronous Celery functions; each worker thread keeps one ``asyncio.Runner`` and one
+``Database`` for its lifetime, so pooled connections stay on the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database
+from core.jobs import JobDispatcher, dispatcher_session_info
+from core.settings import Settings
+from tenants.context import TenantContext, tenant_session
+
+T = TypeVar("T")
+
+
+class WorkerRuntime:
+    def __init__(self, settings: Settings, dispatcher: JobDispatcher | None = None) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self._local = threading.local()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        runner: asyncio.Runner | None = getattr(self._local, "runner", None)
+        if runner is None:
+            runner = self._local.runner = asyncio.Runner()
+        return runner.run(work)
+
+    @property
+    def database(self) -> Database:
+        database: Database | None = getattr(self._local, "database", None)
+        if database is None:
+            database = self._local.database = Database(
+                self.settings.db, session_info=dispatcher_session_info(self.dispatcher)
+            )
+        return database
+
+    def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in one transaction routed to ``tenant``; commit, then deliver the jobs it queued."""
+
+        async def unit_of_work() -> T:
+            async with tenant_session(self.database, tenant) as db:
+                result = await work(db)
+                await db.commit()
+                return result
+
+        return self.run(unit_of_work())
+
+    def in_public(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in one transaction on the shared tables."""
+
+        async def unit_of_work() -> T:
+            async with self.database.public_session() as db:
+                result = await work(db)
+                await db.commit()
+                return result
+
+        return self.run(unit_of_work())
+
+    def close(self) -> None:
+        database: Database | None = getattr(self._local, "database", None)
+        runner: asyncio.Runner | None = getattr(self._local, "runner", None)
+        if database is not None and runner is not None:
+            runner.run(database.dispose())
+        if runner is not None:
+            runner.close()
+        self._local.__dict__.clear()
