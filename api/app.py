@@ -9,11 +9,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from sentry_sdk.integrations.fastapi import FastApiIntegration
+from sentry_sdk.integrations.starlette import StarletteIntegration
 
-from api import admin, health, platform
+from api import admin, health, metrics, platform
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
+from core.sentry import init_sentry
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
 
@@ -30,6 +33,7 @@ Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 
 def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) -> FastAPI:
     state = AppState.build(settings)
+    init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,11 +51,13 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.state.commerce = state
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
     # Outermost first: every request gets an id, then tenant surfaces get their tenant.
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
     app.add_middleware(RequestContextMiddleware)
+    metrics.instrument(app, state.metrics.registry)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

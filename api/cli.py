@@ -19,10 +19,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 import uvicorn
 from celery import Celery
+from prometheus_client import start_http_server
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sentry_sdk.integrations.celery import CeleryIntegration
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +40,7 @@ from core.embedded import embedded_database_url
 from core.errors import Problem
 from core.jobs import dispatcher_session_info
 from core.logging import configure_logging
+from core.sentry import init_sentry
 from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
@@ -45,7 +48,7 @@ from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_pub
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
-from workers.app import broker_url, create_celery, dispatcher_of
+from workers.app import broker_url, create_celery, dispatcher_of, metrics_of
 from workers.local import in_process_worker
 
 app = typer.Typer(no_args_is_help=True, help="Multi-tenant commerce API: serve it, migrate it, run its tenants.")
@@ -227,13 +230,26 @@ def _celery_with_broker() -> tuple[Settings, Celery]:
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker threads.")] = 4,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
-    """Run a Celery worker on the configured broker (tenant-tagged jobs: mail, usage, ...)."""
+    """Run a Celery worker on the configured broker (tenant-tagged jobs: mail, usage, ...).
+
+    Threads, not processes: the jobs wait on the database, SMTP and Stripe, and one process keeps one
+    metrics endpoint (COMMERCE_CELERY__METRICS_PORT) and small connection pools. Scale with replicas.
+    """
     settings, celery = _celery_with_broker()
+    if settings.celery.metrics_port:
+        start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)
+    init_sentry(settings, [CeleryIntegration()])
     celery.worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--queues={settings.celery.queue}"]
+        [
+            "worker",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            f"--queues={settings.celery.queue}",
+        ]
     )
 
 

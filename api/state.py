@@ -10,6 +10,7 @@ from auth.passwords import Passwords
 from auth.tokens import TokenSigner
 from core.db import Database
 from core.jobs import dispatcher_session_info
+from core.metrics import ProductMetrics
 from core.settings import Settings
 from tenants.resolution import TenantResolver
 from tenants.schema import TenantMigrations
@@ -25,6 +26,7 @@ class AppState:
     signer: TokenSigner
     migrations: TenantMigrations
     celery: Celery
+    metrics: ProductMetrics
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -33,6 +35,7 @@ class AppState:
         return cls(
             settings=settings,
             celery=celery,
+            metrics=ProductMetrics(),
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
             passwords=Passwords(settings.auth),

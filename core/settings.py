@@ -78,6 +78,8 @@ class CelerySettings(BaseModel):
     fan_out_jitter_seconds: float = Field(default=5.0, ge=0)
     usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
     flower_basic_auth: SecretStr = SecretStr("")  # "user:password"; Flower refuses to start without it
+    # `commerce worker` serves Prometheus metrics here (0 disables).
+    metrics_port: int = Field(default=9808, ge=0, le=65535)
 
 
 class MailSettings(BaseModel):
@@ -93,6 +95,13 @@ class MailSettings(BaseModel):
     # SMTP servers and fastapi-mail refuse special-use domains (.test, .localhost): use a real domain.
     from_email: EmailStr = "no-reply@example.com"
     from_name: str = "Commerce"
+
+
+class SentrySettings(BaseModel):
+    # Empty: Sentry is off. Events carry the tenant and request id, never credentials or personal data.
+    dsn: SecretStr = SecretStr("")
+    environment: str = ""  # defaults to COMMERCE_ENVIRONMENT
+    traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
 
 class LogSettings(BaseModel):
@@ -121,6 +130,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     celery: CelerySettings = CelerySettings()
     mail: MailSettings = MailSettings()
+    sentry: SentrySettings = SentrySettings()
 
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
     redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "COMMERCE_REDIS_URL"))

@@ -64,3 +64,7 @@ async def list_active_at(db: AsyncSession, revision: str) -> list[uuid.UUID]:
         .order_by(Tenant.created_at, Tenant.id)
     )
     return list((await db.scalars(query)).all())
+
+
+async def count_by_status(db: AsyncSession) -> Sequence[Row[TenantStatus, int]]:
+    return (await db.execute(select(Tenant.status, func.count()).group_by(Tenant.status))).all()

@@ -239,3 +239,10 @@ async def record_usage(db: AsyncSession, tenant_id: uuid.UUID, *, active_staff_c
 async def tenants_for_periodic_jobs(db: AsyncSession, migrations: TenantMigrations) -> list[uuid.UUID]:
     """Active tenants migrated to this release's head: the only ones periodic jobs may run for."""
     return await repository.list_active_at(db, migrations.head)
+
+
+async def status_counts(db: AsyncSession) -> dict[TenantStatus, int]:
+    """How many tenants are in each status (every status present, zero when none)."""
+    counts = dict.fromkeys(TenantStatus, 0)
+    counts.update({status: n for status, n in await repository.count_by_status(db)})
+    return counts

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from contextvars import ContextVar, Token
 from typing import Any, ClassVar, cast
@@ -23,6 +24,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.jobs import Job, RetryLater
 from core.logging import tenant_slug_var
+from core.metrics import ProductMetrics
 from core.settings import Settings
 from tenants import repository as tenants_repository
 from tenants.context import TenantContext, current_tenant
@@ -110,6 +112,7 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
         },
     )
     dispatcher = CeleryDispatcher(app)
+    app.commerce_metrics = ProductMetrics()  # type: ignore[attr-defined]
     app.commerce_runtime = runtime or WorkerRuntime(settings, dispatcher)  # type: ignore[attr-defined]
     app.commerce_dispatcher = dispatcher  # type: ignore[attr-defined]
     retry_policy = {
@@ -128,6 +131,10 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
 
 def runtime_of(app: Celery) -> WorkerRuntime:
     return cast(WorkerRuntime, app.commerce_runtime)  # type: ignore[attr-defined]
+
+
+def metrics_of(app: Celery) -> ProductMetrics:
+    return cast(ProductMetrics, app.commerce_metrics)  # type: ignore[attr-defined]
 
 
 def dispatcher_of(app: Celery) -> CeleryDispatcher:
@@ -190,7 +197,30 @@ def _load_active_tenant(task: CommerceTask, raw: str) -> TenantContext:
     return TenantContext.of(tenant)
 
 
+# --- metrics: counts and durations by task name and outcome (never by tenant) -------------------------
+
+_STARTED = "commerce_started_at"
+_OUTCOMES = {"SUCCESS": "success", "FAILURE": "failure", "RETRY": "retry"}
+
+
+def _start_clock(task: Task | None = None, **_: Any) -> None:  # type: ignore[type-arg]
+    if isinstance(task, CommerceTask):
+        setattr(task.request, _STARTED, time.perf_counter())
+
+
+def _count_task(task: Task | None = None, state: str | None = None, **_: Any) -> None:  # type: ignore[type-arg]
+    if not isinstance(task, CommerceTask):
+        return
+    metrics = metrics_of(task.app)
+    metrics.tasks.labels(task=task.name, outcome=_OUTCOMES.get(state or "", "other")).inc()
+    started = getattr(task.request, _STARTED, None)
+    if started is not None:
+        metrics.task_duration.labels(task=task.name).observe(time.perf_counter() - started)
+
+
 def _connect_signals() -> None:
     before_task_publish.connect(_stamp_tenant, weak=False, dispatch_uid="commerce.stamp_tenant")
     task_prerun.connect(_restore_tenant, weak=False, dispatch_uid="commerce.restore_tenant")
+    task_prerun.connect(_start_clock, weak=False, dispatch_uid="commerce.start_clock")
     task_postrun.connect(_clear_tenant, weak=False, dispatch_uid="commerce.clear_tenant")
+    task_postrun.connect(_count_task, weak=False, dispatch_uid="commerce.count_task")

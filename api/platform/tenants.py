@@ -10,6 +10,7 @@ from api.problems import problems
 from auth.errors import InvalidToken
 from commerce.shop.provisioning import provision_tenant
 from core.errors import InvalidCursor, VersionMismatch
+from core.metrics import timed
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from tenants import service as tenants_service
 from tenants.errors import (
@@ -46,7 +47,8 @@ async def create_tenant(body: TenantCreate, state: State, operator: CurrentOpera
 
     The owner's one-time password is in the response and nowhere else.
     """
-    created = await provision_tenant(state.database, state.passwords, state.migrations, body)
+    with timed(state.metrics.provisioning):
+        created = await provision_tenant(state.database, state.passwords, state.migrations, body)
     return TenantCreated(
         tenant=TenantRead.model_validate(created.tenant),
         owner=OwnerCredentials(email=created.owner_email, password=created.owner_password),

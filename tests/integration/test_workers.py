@@ -21,26 +21,11 @@ from core.db import Database
 from core.settings import Settings
 from tenants.context import TenantContext, tenant_session
 from tenants.models import Tenant, TenantStatus
-from tenants.repository import get_by_slug
 from tenants.schema import TenantMigrations
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.smtp import SmtpSink
 from tests.fixtures.tenants import MakeTenant, TenantHandle, make_legacy_tenant
-from tests.fixtures.workers import new_marker, observed
-
-TIMEOUT = 20
-
-
-async def context_of(database: Database, tenant: TenantHandle) -> TenantContext:
-    async with database.public_session() as db:
-        found = await get_by_slug(db, tenant.slug)
-        assert found is not None
-        return TenantContext.of(found)
-
-
-def send(app: Celery, task_name: str, tenant: TenantContext | None, **kwargs: object) -> AsyncResult:  # type: ignore[type-arg]
-    headers = {"tenant_id": str(tenant.id)} if tenant else {}
-    return app.send_task(task_name, kwargs=kwargs, headers=headers)
+from tests.fixtures.workers import TIMEOUT, context_of, new_marker, observed, send
 
 
 async def wait_for(marker: str, count: int) -> list[tuple[str, str]]:

@@ -1,0 +1,58 @@
+"""Product metrics (Prometheus). Labels are bounded by design: never a tenant, a path or an id.
+
+Each process (API, worker) owns one ``CollectorRegistry`` with these metrics in it, so tests can build
+several apps in one process without colliding in the global registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class ProductMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.tenants = Gauge("commerce_tenants", "Tenants by status.", ["status"], registry=self.registry)
+        self.tenants_behind_head = Gauge(
+            "commerce_tenants_behind_head",
+            "Tenants whose schema is behind this release's head revision.",
+            registry=self.registry,
+        )
+        self.provisioning = Histogram(
+            "commerce_tenant_provisioning_seconds",
+            "Time to provision a tenant, registry row to active.",
+            ["outcome"],
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.tasks = Counter(
+            "commerce_celery_tasks",
+            "Celery tasks run, by task name and outcome.",
+            ["task", "outcome"],
+            registry=self.registry,
+        )
+        self.task_duration = Histogram(
+            "commerce_celery_task_duration_seconds",
+            "Celery task run time, by task name.",
+            ["task"],
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+
+
+@contextmanager
+def timed(histogram: Histogram) -> Iterator[None]:
+    """Observe the block's duration under ``outcome="success"`` or ``"failure"``."""
+    started = time.perf_counter()
+    outcome = "failure"
+    try:
+        yield
+        outcome = "success"
+    finally:
+        histogram.labels(outcome=outcome).observe(time.perf_counter() - started)
