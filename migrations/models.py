@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from alembic.config import Config
+from sqlalchemy import Connection, create_engine, pool
+
 import auth.operators.models
 import auth.staff.models
 import commerce.shop.models
 import tenants.models
-from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase
+from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url
+from core.settings import Settings
 
 public_metadata = PublicBase.metadata
 tenant_metadata = TenantBase.metadata
+
+
+def run_online(config: Config, run: Callable[[Connection], None]) -> None:
+    """Run ``run`` on the connection the caller passed (``config.attributes["connection"]``), or on a new one
+    to the configured database (developers' ``alembic`` command line)."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or Settings().db.url
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        run(connection)
 
 
 def include_public_only(name: str | None, type_: str, parent_names: object) -> bool:
@@ -17,4 +36,4 @@ def include_public_only(name: str | None, type_: str, parent_names: object) -> b
     return type_ != "schema" or name in (None, PUBLIC_SCHEMA)
 
 
-__all__ = ["auth", "commerce", "include_public_only", "public_metadata", "tenant_metadata", "tenants"]
+__all__ = ["auth", "commerce", "include_public_only", "public_metadata", "run_online", "tenant_metadata", "tenants"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy import Connection
 
-from core.db import PUBLIC_SCHEMA, sqlalchemy_url
-from core.settings import Settings
-from migrations.models import include_public_only, public_metadata
+from core.db import PUBLIC_SCHEMA
+from migrations.models import include_public_only, public_metadata, run_online
 
 config = context.config
 
@@ -36,14 +35,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    url = config.get_main_option("sqlalchemy.url") or Settings().db.url
-    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        _run(connection)
+    run_online(config, _run)
 
 
 run()

@@ -12,11 +12,10 @@ through the transaction's ``search_path``, and the version table lives inside ea
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool, text
+from sqlalchemy import Connection, text
 
-from core.db import quote_schema, set_transaction_search_path, sqlalchemy_url
-from core.settings import Settings
-from migrations.models import tenant_metadata
+from core.db import quote_schema, set_transaction_search_path
+from migrations.models import run_online, tenant_metadata
 
 config = context.config
 
@@ -45,14 +44,7 @@ def run() -> None:
     schema = config.attributes.get("schema") or context.get_x_argument(as_dictionary=True).get("schema")
     if not schema:
         raise SystemExit("tenant migrations run online need a schema: -x schema=t_scratch")
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection, schema)
-        return
-    url = config.get_main_option("sqlalchemy.url") or Settings().db.url
-    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        _run(connection, schema)
+    run_online(config, lambda connection: _run(connection, schema))
 
 
 run()
