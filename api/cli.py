@@ -1,4 +1,4 @@
-"""The ``commerce`` command: serve, dev, migrate, tenants, operators.
+"""The ``commerce`` command: serve, dev, worker, beat, flower, migrate, tenants, operators, mail.
 
 Every command builds what it needs from ``Settings`` and exits non-zero on failure, with the
 problem's code and detail on stderr.
@@ -56,7 +56,6 @@ tenants_app = typer.Typer(no_args_is_help=True, help="Provision and run the life
 operators_app = typer.Typer(no_args_is_help=True, help="Platform operators.")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(operators_app, name="operators")
-app.add_typer(mail_app, name="mail")
 app.add_typer(mail_app, name="mail")
 
 out = Console()
@@ -119,7 +118,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
     """Serve the API with uvicorn, one process (scale with replicas; run `commerce migrate` first)."""
-    uvicorn.run(create_app(_settings()), host=host, port=port, proxy_headers=True, log_config=None)
+    settings = _settings()
+    if broker_url(settings).startswith("memory://"):
+        err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
 
 
 @app.command()
@@ -136,7 +138,8 @@ def dev(
     credentials = _run(_ensure_demo(settings, state.database))
     in_memory = broker_url(settings).startswith("memory://")
     with in_process_worker(state.celery, loglevel="INFO") if in_memory else contextlib.nullcontext():
-        where = "an in-process worker" if in_memory else f"workers on {broker_url(settings)}"
+        broker = make_url(broker_url(settings)).render_as_string(hide_password=True) if not in_memory else ""
+        where = "an in-process worker" if in_memory else f"workers on {broker}"
         out.print(f"[bold]jobs[/bold] run on {where}; mail goes to {_mail_destination(settings)}")
         _print_quickstart(settings, credentials, host, port)
         uvicorn.run(application, host=host, port=port, log_config=None)

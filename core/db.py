@@ -192,13 +192,17 @@ def on_commit(session: Session | AsyncSession, callback: Any) -> None:
     if not sync_session.in_transaction():
         # Begin now (no I/O until the first statement) so a rollback before any SQL still drops the callback.
         sync_session.begin()
-    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append(callback)
+    # Remember the innermost transaction: rolling back a savepoint drops what was queued inside it.
+    innermost = sync_session.get_nested_transaction() or sync_session.get_transaction()
+    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append((id(innermost), callback))
 
 
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a released savepoint: the outer transaction may still roll back
+        return
     # The transaction is committed: a failing callback must neither undo it nor stop the others.
-    for callback in session.info.pop(_ON_COMMIT_KEY, []):
+    for _, callback in session.info.pop(_ON_COMMIT_KEY, []):
         try:
             callback()
         except Exception:
@@ -207,7 +211,12 @@ def _run_on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_commit(session: Session, previous_transaction: SessionTransaction) -> None:
-    session.info.pop(_ON_COMMIT_KEY, None)
+    if previous_transaction.nested:
+        rolled_back = id(previous_transaction)
+        kept = [entry for entry in session.info.get(_ON_COMMIT_KEY, []) if entry[0] != rolled_back]
+        session.info[_ON_COMMIT_KEY] = kept
+    else:
+        session.info.pop(_ON_COMMIT_KEY, None)
 
 
 def str_enum(enum_class: type[StrEnum]) -> SAEnum:

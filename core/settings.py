@@ -71,6 +71,7 @@ class CelerySettings(BaseModel):
     task_time_limit_seconds: int = Field(default=300, ge=1)
     task_soft_time_limit_seconds: int = Field(default=240, ge=1)
     max_retries: int = Field(default=5, ge=0)
+    # Exponential backoff (1, 2, 4... seconds, with jitter) is capped here.
     retry_backoff_max_seconds: int = Field(default=600, ge=1)
     # Periodic per-tenant work: one beat entry fans out to active tenants in batches spread over time.
     fan_out_batch_size: int = Field(default=100, ge=1)
@@ -155,6 +156,10 @@ class Settings(BaseSettings):
                 )
             if not self.db.url:
                 raise ValueError("DATABASE_URL (or COMMERCE_DB__URL) must be set in production")
+            if not self.celery.broker_url:
+                raise ValueError("REDIS_URL (or COMMERCE_CELERY__BROKER_URL) must be set in production")
+        if self.celery.task_soft_time_limit_seconds >= self.celery.task_time_limit_seconds:
+            raise ValueError("COMMERCE_CELERY__TASK_SOFT_TIME_LIMIT_SECONDS must be below the hard time limit")
         return self
 
 

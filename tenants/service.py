@@ -228,11 +228,12 @@ async def _transition(db: AsyncSession, tenant_id: uuid.UUID, action: str, to: T
 
 
 async def record_usage(db: AsyncSession, tenant_id: uuid.UUID, *, active_staff_count: int) -> None:
-    """Store a usage snapshot in the registry. Not a tenant change: caches are unaffected."""
+    """Store a usage snapshot in the registry. Not a change of the tenant: caches, ``version`` and
+    ``updated_at`` stay as they are."""
     await db.execute(
         update(Tenant)
         .where(Tenant.id == tenant_id)
-        .values(active_staff_count=active_staff_count, usage_collected_at=utcnow())
+        .values(active_staff_count=active_staff_count, usage_collected_at=utcnow(), updated_at=Tenant.updated_at)
     )
 
 

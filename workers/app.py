@@ -41,6 +41,11 @@ _TOKENS = "commerce_context_tokens"
 RETRYABLE = (RetryLater, OperationalError, InterfaceError)
 
 
+# Publishing runs right after a commit, on the request's thread: a broker outage must cost a second, not
+# twenty (the job is then logged as lost; see docs/workers.md).
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.3, "interval_max": 0.5}
+
+
 class CommerceTask(Task):  # type: ignore[type-arg]
     """Base of every task. Tenant tasks refuse to run without their tenant."""
 
@@ -48,7 +53,10 @@ class CommerceTask(Task):  # type: ignore[type-arg]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.tenant_required and current_tenant.get() is None:
-            raise _tenant_failure.get() or TaskTenantMissing(f"task {self.name} has no {TENANT_HEADER} header")
+            failure = _tenant_failure.get()
+            if isinstance(failure, RETRYABLE):  # the registry was unreachable: try again later, same tenant
+                raise self.retry(exc=failure)
+            raise failure or TaskTenantMissing(f"task {self.name} has no {TENANT_HEADER} header")
         return super().__call__(*args, **kwargs)
 
     @property
@@ -75,7 +83,9 @@ class CeleryDispatcher:
 
     def dispatch(self, job: Job) -> None:
         headers = {TENANT_HEADER: str(job.tenant_id)} if job.tenant_id else {}
-        self.app.send_task(job.name, kwargs=job.kwargs, headers=headers, countdown=job.countdown)
+        self.app.send_task(
+            job.name, kwargs=job.kwargs, headers=headers, countdown=job.countdown, retry_policy=PUBLISH_RETRY
+        )
 
 
 def broker_url(settings: Settings) -> str:
@@ -100,6 +110,7 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
         result_expires=86_400,
         timezone="UTC",
         enable_utc=True,

@@ -37,9 +37,10 @@ class WorkerRuntime:
     def database(self) -> Database:
         database: Database | None = getattr(self._local, "database", None)
         if database is None:
-            database = self._local.database = Database(
-                self.settings.db, session_info=dispatcher_session_info(self.dispatcher)
-            )
+            # One task at a time per thread: two connections (the task's, a registry lookup) are enough, and
+            # keep a worker's total at 2 x threads however large the API's pool is configured.
+            pool = self.settings.db.model_copy(update={"pool_size": 2, "max_overflow": 0})
+            database = self._local.database = Database(pool, session_info=dispatcher_session_info(self.dispatcher))
         return database
 
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

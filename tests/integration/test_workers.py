@@ -225,3 +225,30 @@ def test_cli_worker_commands_need_a_broker(settings: Settings) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert "no_broker" in result.stderr
+
+
+async def test_savepoints_neither_deliver_early_nor_drop_the_outer_transactions_jobs(
+    celery_worker: Celery, app: object, tenant_a: TenantHandle
+) -> None:
+    database: Database = app.state.commerce.database  # type: ignore[attr-defined]
+    tenant = await context_of(database, tenant_a)
+    outer, inside_rolled_back, inside_released = new_marker(), new_marker(), new_marker()
+    async with tenant_session(database, tenant) as db:
+        jobs.enqueue(db, "tests.observe", marker=outer)
+        async with db.begin_nested():
+            jobs.enqueue(db, "tests.observe", marker=inside_released)
+        await asyncio.sleep(0.5)
+        assert observed[inside_released] == []  # released savepoint: still waiting for the real commit
+
+        async def queue_then_fail() -> None:
+            async with db.begin_nested():
+                jobs.enqueue(db, "tests.observe", marker=inside_rolled_back)
+                raise RuntimeError("undo this savepoint")
+
+        with pytest.raises(RuntimeError):
+            await queue_then_fail()
+        await db.commit()
+    assert await wait_for(outer, 1) == [(tenant_a.slug, tenant_a.name)]
+    assert await wait_for(inside_released, 1) == [(tenant_a.slug, tenant_a.name)]
+    await asyncio.sleep(0.3)
+    assert observed[inside_rolled_back] == []

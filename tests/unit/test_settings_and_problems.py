@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from core.errors import Problem
-from core.settings import AuthSettings, DatabaseSettings, Environment, Settings
+from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, Settings
 from tenants.errors import TenantProvisioning
 
 
@@ -18,6 +18,7 @@ def test_production_accepts_a_real_secret() -> None:
         environment=Environment.PRODUCTION,
         db=DatabaseSettings(url="postgresql://db/x"),
         auth=AuthSettings(secret_key=SecretStr("k" * 40)),
+        celery=CelerySettings(broker_url="redis://redis:6379/0"),
     )
     assert settings.auth.secret_key.get_secret_value() == "k" * 40
 
@@ -52,3 +53,12 @@ def test_every_problem_code_is_unique() -> None:
 
     codes = [cls.code for cls in subclasses(Problem)]
     assert len(codes) == len(set(codes)), sorted(c for c in codes if codes.count(c) > 1)
+
+
+def test_production_requires_a_broker() -> None:
+    with pytest.raises(ValidationError, match="REDIS_URL"):
+        Settings(
+            environment=Environment.PRODUCTION,
+            db=DatabaseSettings(url="postgresql://db/x"),
+            auth=AuthSettings(secret_key=SecretStr("k" * 40)),
+        )

@@ -110,6 +110,6 @@ def connection_config(settings: MailSettings) -> ConnectionConfig:
             CERT_BUNDLE=None,
         )
     except ValidationError as exc:
-        # e.g. a From address on a special-use domain (.test, .localhost): email-validator refuses those.
+        # Settings validate the From address already; this names our variable if fastapi-mail still objects.
         problems = "; ".join(f"{_VARIABLES.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"invalid mail settings: {problems}") from exc
