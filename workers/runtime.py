@@ -37,10 +37,11 @@ class WorkerRuntime:
     def database(self) -> Database:
         database: Database | None = getattr(self._local, "database", None)
         if database is None:
-            # One task at a time per thread: two connections (the task's, a registry lookup) are enough, and
-            # keep a worker's total at 2 x threads however large the API's pool is configured.
-            pool = self.settings.db.model_copy(update={"pool_size": 2, "max_overflow": 0})
-            database = self._local.database = Database(pool, session_info=dispatcher_session_info(self.dispatcher))
+            # One pool per thread (a thread runs one task at a time): configure workers with a small pool,
+            # e.g. COMMERCE_DB__POOL_SIZE=1 and COMMERCE_DB__MAX_OVERFLOW=1 as the Helm chart does.
+            database = self._local.database = Database(
+                self.settings.db, session_info=dispatcher_session_info(self.dispatcher)
+            )
         return database
 
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
