@@ -37,7 +37,11 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        listener = asyncio.create_task(listen_for_changes(settings.db.url)) if listen_for_tenant_changes else None
+        listener = (
+            asyncio.create_task(listen_for_changes(settings.db.listen_url or settings.db.url))
+            if listen_for_tenant_changes
+            else None
+        )
         try:
             yield
         finally:

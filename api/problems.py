@@ -12,6 +12,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, InvalidInput, Problem
+from tenants.errors import (
+    InvalidTenantIdentifier,
+    TenantLookupUnavailable,
+    TenantNotFound,
+    TenantProvisioning,
+    TenantRequired,
+    TenantSuspended,
+)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -59,6 +67,17 @@ def problems(*errors: type[Problem]) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# What every route on a tenant surface can answer before it runs: resolution and authentication.
+TENANT_SURFACE_PROBLEMS: tuple[type[Problem], ...] = (
+    TenantRequired,
+    InvalidTenantIdentifier,
+    TenantNotFound,
+    TenantSuspended,
+    TenantProvisioning,
+    TenantLookupUnavailable,
+)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> ProblemResponse:
@@ -93,7 +112,10 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             invalid = operation.get("responses", {}).get("422")
             if invalid is not None:
                 invalid["content"] = problem_content
-                invalid["description"] = "`invalid_input`: the body, path, query or headers are not valid."
+                declared = invalid.get("description", "")
+                generic = "`invalid_input`: the body, path, query or headers are not valid."
+                # Keep the route's own 422 codes (invalid_cursor, reserved_domain...); drop FastAPI's placeholder.
+                invalid["description"] = generic if declared in ("", "Validation Error") else f"{declared}; {generic}"
     for name in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(name, None)
     return schema

@@ -35,6 +35,9 @@ class DatabaseSettings(BaseModel):
     # transaction mode). PostgreSQL re-plans prepared statements when search_path changes, so it is safe.
     prepare_threshold: int | None = Field(default=5, ge=0)
     echo: bool = False
+    # The API's LISTEN for tenant changes needs a session-level connection: behind PgBouncer in
+    # transaction mode, point this at PostgreSQL directly (empty: the main URL).
+    listen_url: str = ""
 
 
 class TenancySettings(BaseModel):

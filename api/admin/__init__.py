@@ -5,26 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.admin import auth, shop
-from api.problems import problems
-from tenants.errors import (
-    InvalidTenantIdentifier,
-    TenantLookupUnavailable,
-    TenantNotFound,
-    TenantProvisioning,
-    TenantRequired,
-    TenantSuspended,
-)
+from api.problems import TENANT_SURFACE_PROBLEMS, problems
+from auth.errors import InvalidToken
 
-router = APIRouter(
-    prefix="/admin/v1",
-    responses=problems(
-        TenantRequired,
-        InvalidTenantIdentifier,
-        TenantNotFound,
-        TenantSuspended,
-        TenantProvisioning,
-        TenantLookupUnavailable,
-    ),
-)
+router = APIRouter(prefix="/admin/v1", responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken))
 router.include_router(auth.router)
 router.include_router(shop.router)

@@ -9,11 +9,13 @@ from commerce.shop.errors import ShopNotFound
 from commerce.shop.models import ShopSettings
 from commerce.shop.schemas import ShopRead, ShopUpdate
 from core.errors import VersionMismatch
+from tenants.errors import TenantNotFound
 
 router = APIRouter(prefix="/shop", tags=["admin: shop"])
 
 
-@router.get("", response_model=ShopRead, operation_id="shop_get", responses=problems(ShopNotFound))
+# A route-level status replaces the router's entry for that status: repeat the tenant surface's 404.
+@router.get("", response_model=ShopRead, operation_id="shop_get", responses=problems(ShopNotFound, TenantNotFound))
 async def get_shop(db: TenantSession, staff: CurrentStaff, response: Response) -> ShopSettings:
     """The shop's settings. The `ETag` (and `version`) go back in `If-Match` to update safely."""
     shop = await shop_service.get_shop(db)
@@ -22,7 +24,10 @@ async def get_shop(db: TenantSession, staff: CurrentStaff, response: Response) -
 
 
 @router.patch(
-    "", response_model=ShopRead, operation_id="shop_update", responses=problems(ShopNotFound, VersionMismatch)
+    "",
+    response_model=ShopRead,
+    operation_id="shop_update",
+    responses=problems(ShopNotFound, TenantNotFound, VersionMismatch),
 )
 async def update_shop(
     body: ShopUpdate, db: TenantSession, staff: CurrentStaff, if_match: IfMatch, response: Response
