@@ -14,23 +14,17 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-import uvicorn
-from celery import Celery
-from prometheus_client import start_http_server
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sentry_sdk.integrations.celery import CeleryIntegration
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.app import create_app
 from api.cli_mail import mail_app
-from api.state import AppState
 from auth.operators import repository as operators_repository
 from auth.operators import service as operators_service
 from auth.passwords import Passwords
@@ -40,7 +34,6 @@ from core.embedded import embedded_database_url
 from core.errors import Problem
 from core.jobs import dispatcher_session_info
 from core.logging import configure_logging
-from core.sentry import init_sentry
 from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
@@ -48,8 +41,12 @@ from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_pub
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
-from workers.app import broker_url, create_celery, dispatcher_of, metrics_of
-from workers.local import in_process_worker
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+# The web stack, Celery and Sentry are imported inside the commands that use them: `commerce migrate`
+# runs on every deploy and should not pay seconds of imports it never needs.
 
 app = typer.Typer(no_args_is_help=True, help="Multi-tenant commerce API: serve it, migrate it, run its tenants.")
 tenants_app = typer.Typer(no_args_is_help=True, help="Provision and run the lifecycle of tenants.")
@@ -90,11 +87,13 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 
 def _database(settings: Settings) -> Database:
     """A database whose sessions publish the jobs they queue to the configured broker."""
-    if broker_url(settings).startswith("memory://"):
+    if settings.celery.in_memory:
         err.print(
             "[yellow]warning[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as "
             "welcome mails, are not delivered; `commerce dev` runs its own worker"
         )
+    from workers.app import create_celery, dispatcher_of
+
     return Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(create_celery(settings))))
 
 
@@ -118,8 +117,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
     """Serve the API with uvicorn, one process (scale with replicas; run `commerce migrate` first)."""
+    import uvicorn
+
+    from api.app import create_app
+
     settings = _settings()
-    if broker_url(settings).startswith("memory://"):
+    if settings.celery.in_memory:
         err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
 
@@ -130,15 +133,21 @@ def dev(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
     """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.state import AppState
+    from workers.local import in_process_worker
+
     settings = _settings()
     out.print(f"[bold]database[/bold] {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
     application = create_app(settings)
     state: AppState = application.state.commerce
     credentials = _run(_ensure_demo(settings, state.database))
-    in_memory = broker_url(settings).startswith("memory://")
+    in_memory = settings.celery.in_memory
     with in_process_worker(state.celery, loglevel="INFO") if in_memory else contextlib.nullcontext():
-        broker = make_url(broker_url(settings)).render_as_string(hide_password=True) if not in_memory else ""
+        broker = make_url(settings.celery.broker).render_as_string(hide_password=True) if not in_memory else ""
         where = "an in-process worker" if in_memory else f"workers on {broker}"
         out.print(f"[bold]jobs[/bold] run on {where}; mail goes to {_mail_destination(settings)}")
         _print_quickstart(settings, credentials, host, port)
@@ -223,11 +232,13 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
 
 def _celery_with_broker() -> tuple[Settings, Celery]:
     settings = _settings()
-    if broker_url(settings).startswith("memory://"):
+    if settings.celery.in_memory:
         err.print(
             "[red]error[/red] no_broker: set REDIS_URL (or COMMERCE_CELERY__BROKER_URL); `commerce dev` runs its own worker"
         )
         raise typer.Exit(2)
+    from workers.app import create_celery
+
     return settings, create_celery(settings)
 
 
@@ -241,6 +252,12 @@ def worker(
     Threads, not processes: the jobs wait on the database, SMTP and Stripe, and one process keeps one
     metrics endpoint (COMMERCE_CELERY__METRICS_PORT) and small connection pools. Scale with replicas.
     """
+    from prometheus_client import start_http_server
+    from sentry_sdk.integrations.celery import CeleryIntegration
+
+    from core.sentry import init_sentry
+    from workers.app import metrics_of
+
     settings, celery = _celery_with_broker()
     if settings.celery.metrics_port:
         start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)

@@ -88,16 +88,12 @@ class CeleryDispatcher:
         )
 
 
-def broker_url(settings: Settings) -> str:
-    return settings.celery.broker_url or "memory://"
-
-
 def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     import workers.mail.tasks
     import workers.tasks  # noqa: F401 - declares the tasks (no side effects beyond the declarations)
 
-    broker = broker_url(settings)
+    broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)
     app.conf.update(
         task_serializer="json",
