@@ -81,6 +81,7 @@ class CelerySettings(BaseModel):
     fan_out_batch_interval_seconds: float = Field(default=10.0, ge=0)
     fan_out_jitter_seconds: float = Field(default=5.0, ge=0)
     usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
+
     @property
     def broker(self) -> str:
         """The broker in use: the configured URL, else the in-memory transport (one process only)."""
