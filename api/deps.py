@@ -26,7 +26,9 @@ from tenants.context import TenantContext, tenant_session
 from tenants.errors import TenantRequired
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are `async def` even when they await nothing: FastAPI runs plain `def` dependencies in its
+# thread pool, two thread hops on every request (measured in bench/README.md).
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.commerce
     return state
 
@@ -34,7 +36,7 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def get_tenant(request: Request) -> TenantContext:
+async def get_tenant(request: Request) -> TenantContext:
     tenant: TenantContext | None = request.scope.get("state", {}).get(TENANT_SCOPE_KEY)
     if tenant is None:  # a tenant route mounted outside the tenant prefixes: refuse, never guess
         raise TenantRequired()
@@ -90,7 +92,7 @@ CurrentOperator = Annotated[Operator, Depends(current_operator)]
 CurrentStaff = Annotated[StaffMember, Depends(current_staff)]
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[str | None, Header(description='Version from `version` / ETag, e.g. "3".')] = None,
 ) -> int | None:
     """``If-Match: "3"`` (or ``3``, or ``W/"3"``) -> 3; absent -> None (no precondition)."""

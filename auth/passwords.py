@@ -18,11 +18,20 @@ class Passwords:
             memory_cost=settings.argon2_memory_cost_kib,
             parallelism=settings.argon2_parallelism,
         )
+        # For secrets we generate (>= 128 random bits): no guessing attack exists, so the work factor buys
+        # nothing and would cost ~85% of provisioning time (bench/README.md). Still argon2id, so one verify path.
+        self._secret_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         # Verified against when the account does not exist, so timing does not reveal which emails exist.
         self._dummy_hash = self._hasher.hash("not-a-password")
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
+
+    def hash_generated_secret(self, secret: str) -> str:
+        """Hash a random secret we generated (never a human's password) with minimal argon2 cost."""
+        if len(secret) < 22:  # 22 url-safe characters = 132 bits
+            raise ValueError("only generated secrets of at least 128 bits may skip the work factor")
+        return self._secret_hasher.hash(secret)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         return await asyncio.to_thread(self._verify, password_hash, password)

@@ -9,6 +9,7 @@ PostgreSQL ``NOTIFY``, of every other process that listens.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -115,6 +116,7 @@ class TenantResolver:
         self._database = database
         self._settings = settings
         self._base_suffix = "." + settings.base_domain.lower().strip(".") if settings.base_domain else None
+        self._in_flight: dict[_Key, asyncio.Future[TenantContext | None]] = {}
         self.cache = TenantCache(ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
 
     async def resolve(self, *, host: str | None, header_slug: str | None) -> TenantContext:
@@ -123,6 +125,16 @@ class TenantResolver:
         if tenant is None:
             raise TenantNotFound()
         return self.check_status(tenant)
+
+    def _may_be_custom_domain(self, hostname: str) -> bool:
+        """Custom domains are names outside the platform's base domain (never IP literals)."""
+        if self._base_suffix and (hostname.endswith(self._base_suffix) or "." + hostname == self._base_suffix):
+            return False
+        try:
+            ipaddress.ip_address(hostname)
+        except ValueError:
+            return True
+        return False
 
     def check_status(self, tenant: TenantContext) -> TenantContext:
         match tenant.status:
@@ -144,7 +156,7 @@ class TenantResolver:
         hostname = _hostname(host)
         names_a_tenant = False
         if hostname is not None:
-            by_domain = await self._cached(("host", hostname))
+            by_domain = await self._cached(("host", hostname)) if self._may_be_custom_domain(hostname) else None
             if by_domain is not None:
                 return by_domain
             if self._base_suffix and hostname.endswith(self._base_suffix):
@@ -166,6 +178,14 @@ class TenantResolver:
         hit, value = self.cache.get(key)
         if hit:
             return value
+        # Single flight: concurrent misses on one key share one registry query.
+        pending = self._in_flight.get(key)
+        if pending is None:
+            pending = self._in_flight[key] = asyncio.ensure_future(self._load(key))
+            pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _load(self, key: _Key) -> TenantContext | None:
         async with self._database.public_session() as db:
             found: Tenant | None
             if key[0] == "host":

@@ -38,8 +38,8 @@ async def provision_tenant(
     database: Database, passwords: Passwords, migrations: TenantMigrations, body: TenantCreate
 ) -> ProvisionedTenant:
     """Create a ready-to-use tenant and its owner account with a one-time password."""
-    owner_password = secrets.token_urlsafe(18)
-    password_hash = await passwords.hash(owner_password)
+    owner_password = secrets.token_urlsafe(24)  # 192 random bits
+    password_hash = passwords.hash_generated_secret(owner_password)
 
     async with database.public_session() as db:
         tenant = await tenants_service.register(db, body)

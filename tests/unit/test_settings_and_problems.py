@@ -64,3 +64,20 @@ def test_production_requires_a_broker(monkeypatch: pytest.MonkeyPatch) -> None:
             db=DatabaseSettings(url="postgresql://db/x"),
             auth=AuthSettings(secret_key=SecretStr("k" * 40)),
         )
+
+
+def test_generated_secrets_use_a_cheap_hash_and_human_passwords_do_not() -> None:
+    import asyncio
+
+    from argon2 import extract_parameters
+
+    from auth.passwords import Passwords
+
+    passwords = Passwords(AuthSettings())
+    generated = extract_parameters(passwords.hash_generated_secret("x" * 32))
+    human = extract_parameters(asyncio.run(passwords.hash("correct horse battery staple")))
+    assert (generated.time_cost, generated.memory_cost) == (1, 1024)
+    assert (human.time_cost, human.memory_cost) == (3, 65536)
+    assert asyncio.run(passwords.verify(passwords.hash_generated_secret("y" * 32), "y" * 32))
+    with pytest.raises(ValueError, match="128 bits"):
+        passwords.hash_generated_secret("short")
