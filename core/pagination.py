@@ -5,7 +5,6 @@ Lists sort by ``(created_at, id)``, a total order that stays stable while rows a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -14,12 +13,6 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-
-
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    limit: int = DEFAULT_LIMIT
-    starting_after: str | None = None
 
 
 class Page(BaseModel, Generic[T]):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.errors import InvalidCursor, VersionMismatch
+from core.pagination import split_page
 from tenants import repository
 from tenants.errors import (
     InvalidTenantTransition,
@@ -120,7 +121,7 @@ async def list_tenants(
         if after is None:
             raise InvalidCursor()
     rows = await repository.list_page(db, limit, after=after, status=status)
-    return rows[:limit], len(rows) > limit
+    return split_page(rows, limit)
 
 
 async def update_tenant(db: AsyncSession, tenant_id: uuid.UUID, body: TenantUpdate, *, if_match: int | None) -> Tenant:
