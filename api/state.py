@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from celery import Celery
 
-from auth.passwords import Passwords
+from auth.services import AuthServices
 from auth.tokens import TokenSigner
 from core.db import Database
 from core.jobs import dispatcher_session_info
@@ -22,7 +22,7 @@ class AppState:
     settings: Settings
     database: Database
     resolver: TenantResolver
-    passwords: Passwords
+    auth: AuthServices
     signer: TokenSigner
     migrations: TenantMigrations
     celery: Celery
@@ -38,7 +38,7 @@ class AppState:
             metrics=ProductMetrics(),
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
-            passwords=Passwords(settings.auth),
+            auth=AuthServices.build(settings.auth),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
         )

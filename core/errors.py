@@ -20,6 +20,9 @@ class Problem(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "An unexpected error occurred."
+    # A failure that must leave a trace (a revocation after a replayed token): the unit of work commits
+    # what was written before raising instead of rolling it back.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
