@@ -56,16 +56,50 @@ async def issue(
     rotated_from: Token | None = None,
     authorization_code_id: uuid.UUID | None = None,
 ) -> IssuedTokens:
-    """A new access token (and refresh token when ``refresh_ttl_seconds``).
+    """A new access token (and refresh token when ``refresh_ttl_seconds``), generated and stored."""
+    access_token, refresh_token = new_token_pair(holder.holder, with_refresh=bool(refresh_ttl_seconds))
+    token = await store(
+        db,
+        hasher,
+        tenant_id,
+        holder,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        scope=scope,
+        access_ttl_seconds=access_ttl_seconds,
+        refresh_ttl_seconds=refresh_ttl_seconds,
+        rotated_from=rotated_from,
+        authorization_code_id=authorization_code_id,
+    )
+    return IssuedTokens(token, access_token, access_ttl_seconds, refresh_token)
 
-    Issued in a new family, or, when rotating, in the family of ``rotated_from``, whose refresh
-    deadline it keeps: rotation never extends a sign-in.
+
+def new_token_pair(holder: Holder, *, with_refresh: bool) -> tuple[str, str | None]:
+    access_kind, refresh_kind = _PREFIXES[holder]
+    return new_secret(access_kind), new_secret(refresh_kind) if with_refresh else None
+
+
+async def store(
+    db: AsyncSession,
+    hasher: SecretHasher,
+    tenant_id: uuid.UUID,
+    holder: TokenHolder,
+    *,
+    access_token: str,
+    refresh_token: str | None,
+    scope: str,
+    access_ttl_seconds: int,
+    refresh_ttl_seconds: int | None,
+    rotated_from: Token | None = None,
+    authorization_code_id: uuid.UUID | None = None,
+) -> Token:
+    """Record generated tokens by their keyed hashes.
+
+    In a new family, or, when rotating, in the family of ``rotated_from``, whose refresh deadline it
+    keeps: rotation never extends a sign-in.
     """
-    access_kind, refresh_kind = _PREFIXES[holder.holder]
     now = utcnow()
-    access_token = new_secret(access_kind)
-    refresh_token = new_secret(refresh_kind) if refresh_ttl_seconds else None
-    refresh_expires_at = now + timedelta(seconds=refresh_ttl_seconds) if refresh_ttl_seconds else None
+    refresh_expires_at = now + timedelta(seconds=refresh_ttl_seconds) if refresh_token and refresh_ttl_seconds else None
     if rotated_from is not None and rotated_from.refresh_expires_at is not None and refresh_expires_at is not None:
         refresh_expires_at = min(refresh_expires_at, rotated_from.refresh_expires_at)
     token = Token(
@@ -74,7 +108,7 @@ async def issue(
         staff_id=holder.staff_id,
         customer_id=holder.customer_id,
         client_id=holder.client_id,
-        authorization_code_id=authorization_code_id,
+        authorization_code_id=authorization_code_id or (rotated_from.authorization_code_id if rotated_from else None),
         scope=scope,
         access_token_hash=hasher.hash(access_token, tenant_id=tenant_id),
         access_expires_at=now + timedelta(seconds=access_ttl_seconds),
@@ -83,7 +117,7 @@ async def issue(
     )
     db.add(token)
     await db.flush()
-    return IssuedTokens(token, access_token, access_ttl_seconds, refresh_token)
+    return token
 
 
 async def find_access(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, access_token: str) -> Token | None:
@@ -92,6 +126,12 @@ async def find_access(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UU
     if token is None or not is_access_live(token):
         return None
     return token
+
+
+async def find_by_secret(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, secret: str) -> Token | None:
+    """The token row behind an access or a refresh token, whatever its state (revocation, introspection)."""
+    secret_hash = hasher.hash(secret, tenant_id=tenant_id)
+    return await repository.get_by_access_hash(db, secret_hash) or await repository.get_by_refresh_hash(db, secret_hash)
 
 
 async def find_refresh(
