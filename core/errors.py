@@ -10,6 +10,7 @@ A subclass states its status, code and title once:
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -93,6 +94,21 @@ class InvalidInput(Problem):
     title = "The request body or parameters are invalid."
 
 
+class TooManyRequests(Problem):
+    status = 429
+    # The code the API already gives a bare HTTP 429 (api/problems.py), so a client sees one code for it.
+    code = "rate_limited"
+    title = "Too many requests. Try again later."
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: float = 1.0, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        # Whole seconds (RFC 9110), rounded up so a client that waits as told is not refused again.
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after_seconds)))}
+
+
 class ServiceUnavailable(Problem):
     status = 503
     code = "service_unavailable"
@@ -104,6 +120,12 @@ class ServiceUnavailable(Problem):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyAttempts(TooManyRequests):
+    # Says neither which limit was hit (account or address) nor echoes either: no help to enumeration.
+    code = "too_many_login_attempts"
+    title = "Too many failed sign-in attempts. Try again later."
 
 
 class VersionMismatch(PreconditionFailed):

@@ -108,6 +108,19 @@ class CelerySettings(BaseModel):
     metrics_port: int = Field(default=9808, ge=0, le=65535)
 
 
+class RateLimitSettings(BaseModel):
+    # Where login failures are counted. Empty: REDIS_URL if set, else each process counts in its own
+    # memory (enough for one process; N API processes then allow N times the limits).
+    redis_url: str = ""
+    # Failed sign-ins allowed per account (per scope: staff or customers of one tenant) in the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    # Failed sign-ins allowed per client address in the window, whatever the account (per scope too; an IPv6 /64
+    # counts as one address).
+    login_max_failures_per_ip: int = Field(default=50, ge=1)
+    # Sliding window, seconds: a failure stops counting this long after it happened.
+    login_window_seconds: float = Field(default=900.0, gt=0)
+
+
 class MailSettings(BaseModel):
     # Empty host: messages are written to <data_dir>/outbox as .eml files (development).
     host: str = ""
@@ -156,6 +169,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     celery: CelerySettings = CelerySettings()
     mail: MailSettings = MailSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
     sentry: SentrySettings = SentrySettings()
 
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
@@ -167,6 +181,8 @@ class Settings(BaseSettings):
             self.db.url = self.database_url
         if self.redis_url and not self.celery.broker_url:
             self.celery.broker_url = self.redis_url
+        if self.redis_url and not self.ratelimit.redis_url:
+            self.ratelimit.redis_url = self.redis_url
         return self
 
     @model_validator(mode="after")
