@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
-from api import admin, health, metrics, platform
+from api import admin, health, metrics, oauth, platform, storefront
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
             await state.database.dispose()
+            await state.auth.close()
 
     app = FastAPI(title="Commerce API", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.commerce = state
@@ -58,6 +59,8 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
+    app.include_router(storefront.router)
+    app.include_router(oauth.router)
     # Outermost first: every request gets an id, then tenant surfaces get their tenant.
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
     app.add_middleware(RequestContextMiddleware)

@@ -12,14 +12,22 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer, SecurityScopes
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2,
+    OAuth2PasswordBearer,
+    SecurityScopes,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.middleware import TENANT_SCOPE_KEY
 from api.state import AppState
 from auth import scopes
+from auth import storefront as storefront_service
 from auth.api_keys import service as api_keys_service
-from auth.errors import InvalidToken
+from auth.errors import InvalidToken, MissingScope
 from auth.operators import service as operators_service
 from auth.operators.models import Operator
 from auth.principals import Principal, PrincipalKind
@@ -48,6 +56,11 @@ async def get_tenant(request: Request) -> TenantContext:
 
 
 Tenant = Annotated[TenantContext, Depends(get_tenant)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address (behind a proxy: as uvicorn's --proxy-headers resolved it from trusted proxies)."""
+    return request.client.host if request.client else None
 
 
 @asynccontextmanager
@@ -141,6 +154,54 @@ ApiKeysRead = Annotated[Principal, StaffScope("api_keys:read")]
 ApiKeysWrite = Annotated[Principal, StaffScope("api_keys:write")]
 OAuthClientsRead = Annotated[Principal, StaffScope("oauth_clients:read")]
 OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
+
+
+_storefront_oauth = OAuth2(
+    flows=OAuthFlows(
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/oauth/authorize",
+            tokenUrl="/oauth/token",
+            refreshUrl="/oauth/token",
+            scopes=scopes.STOREFRONT_SCOPES,
+        ),
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth/token",
+            scopes={scope: scopes.STOREFRONT_SCOPES[scope] for scope in scopes.CLIENT_ONLY_SCOPES},
+        ),
+    ),
+    scheme_name="StorefrontOAuth",
+    description="OAuth 2.0 access token (`oat_...`) issued by this tenant's authorization server (/oauth).",
+    auto_error=False,
+)
+
+
+async def storefront_principal(
+    required: SecurityScopes,
+    state: State,
+    tenant: Tenant,
+    db: TenantSession,
+    authorization: Annotated[str | None, Depends(_storefront_oauth)],
+) -> Principal:
+    """An OAuth access token of this tenant (a storefront client's or a shopper's) holding the required scopes."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise InvalidToken()
+    principal = await storefront_service.authenticate(db, state.auth, tenant, secret)
+    for scope in required.scopes:
+        principal.require(scope)
+    return principal
+
+
+async def storefront_customer(principal: Annotated[Principal, Security(storefront_principal)]) -> Principal:
+    if principal.kind is not PrincipalKind.CUSTOMER:
+        raise MissingScope("customer:profile")
+    return principal
+
+
+# Any storefront token of this tenant; a shopper's token with a given scope.
+StorefrontToken = Annotated[Principal, Security(storefront_principal)]
+CustomerToken = Annotated[Principal, Security(storefront_customer)]
+CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["customer:profile"])]
 
 
 async def signed_in_staff(principal: Annotated[Principal, Security(merchant_principal)]) -> Principal:

@@ -38,7 +38,7 @@ class AppState:
             metrics=ProductMetrics(),
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
-            auth=AuthServices.build(settings.auth),
+            auth=AuthServices.build(settings),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
         )

@@ -58,7 +58,7 @@ def create_baseline_app(settings: Settings, tenant: TenantContext, *, route_each
         )
     else:
         sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    auth = AuthServices.build(settings.auth)
+    auth = AuthServices.build(settings)
     bearer = HTTPBearer(auto_error=False)
 
     async def session() -> AsyncIterator[AsyncSession]:

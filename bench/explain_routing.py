@@ -133,7 +133,7 @@ async def _prepare(database_url: str, tenants: int) -> list[dict[str, str]]:
 
     result = await provision_fleet(database_url, bulk=tenants - 2, samples=1)
     settings = bench_settings(database_url)
-    auth = AuthServices.build(settings.auth)
+    auth = AuthServices.build(settings)
     database = Database(settings.db)
     fleet: list[dict[str, str]] = []
     try:

@@ -26,7 +26,13 @@ from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Enviro
 from tenants.fleet import migrate_public
 from tests.fixtures.smtp import SmtpSink
 
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.tenants", "tests.fixtures.workers", "tests.fixtures.mail"]
+pytest_plugins = [
+    "tests.fixtures.auth",
+    "tests.fixtures.tenants",
+    "tests.fixtures.workers",
+    "tests.fixtures.mail",
+    "tests.fixtures.oauth",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Production-strength argon2 costs ~50 ms a hash; the suite hashes hundreds of passwords.
@@ -107,6 +113,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, listen_for_tenant_changes=False)
     yield application
     await application.state.commerce.database.dispose()
+    await application.state.commerce.auth.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

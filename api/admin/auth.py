@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from api.deps import CurrentStaff, State, Tenant, TenantSession
+from api.deps import CurrentStaff, State, Tenant, TenantSession, client_ip
 from api.problems import problems
 from auth.errors import InvalidCredentials, InvalidRefreshToken, InvalidToken, RefreshTokenReused
 from auth.grants.service import IssuedTokens
 from auth.staff import service as staff_service
 from auth.staff.schemas import StaffLogin, StaffRefresh, StaffTokenRead
+from core.errors import TooManyAttempts
 
 router = APIRouter(prefix="/auth", tags=["admin: auth"])
 
@@ -23,11 +24,18 @@ def _token_read(issued: IssuedTokens) -> StaffTokenRead:
     "/token",
     response_model=StaffTokenRead,
     operation_id="admin_auth_token",
-    responses=problems(InvalidCredentials),
+    responses=problems(InvalidCredentials, TooManyAttempts),
 )
-async def create_staff_token(body: StaffLogin, state: State, tenant: Tenant, db: TenantSession) -> StaffTokenRead:
-    """Sign in: a staff member's email and password, on the tenant's host, for tokens bound to that tenant."""
-    issued = await staff_service.sign_in(db, state.auth, tenant, email=body.email, password=body.password)
+async def create_staff_token(
+    body: StaffLogin, request: Request, state: State, tenant: Tenant, db: TenantSession
+) -> StaffTokenRead:
+    """Sign in: a staff member's email and password, on the tenant's host, for tokens bound to that tenant.
+
+    Repeated failures are slowed per account and per client address (429 with `Retry-After`).
+    """
+    issued = await staff_service.sign_in(
+        db, state.auth, tenant, email=body.email, password=body.password, ip=client_ip(request)
+    )
     return _token_read(issued)
 
 

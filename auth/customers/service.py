@@ -17,7 +17,6 @@ from auth.customers import repository
 from auth.customers.errors import CustomerAlreadyExists, CustomerNotFound
 from auth.customers.models import Customer
 from auth.customers.schemas import CustomerSignUp, CustomerUpdate
-from auth.errors import InvalidCredentials
 from auth.grants import service as grants
 from auth.passwords import check_password_strength
 from auth.services import AuthServices
@@ -41,12 +40,17 @@ async def sign_up(db: AsyncSession, auth: AuthServices, body: CustomerSignUp) ->
     return customer
 
 
-async def sign_in(db: AsyncSession, auth: AuthServices, *, email: str, password: str) -> Customer:
+async def sign_in(
+    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, email: str, password: str, ip: str | None
+) -> Customer:
     """The customer whose email and password these are; the same answer, and the same time, for unknown emails."""
-    customer = await repository.get_by_email(db, email)
-    valid = await auth.passwords.verify(customer.password_hash if customer else None, password)
-    if customer is None or not valid:
-        raise InvalidCredentials()
+
+    async def attempt() -> Customer | None:
+        customer = await repository.get_by_email(db, email)
+        valid = await auth.passwords.verify(customer.password_hash if customer else None, password)
+        return customer if customer is not None and valid else None
+
+    customer = await auth.sign_in("customer", tenant.id, account=email, ip=ip, attempt=attempt)
     customer.last_login_at = utcnow()
     return customer
 
@@ -84,3 +88,7 @@ async def reset_password(
     await grants.revoke_held_by_customer(db, customer.id)
     await db.flush()
     return customer
+
+
+async def find_customer(db: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
+    return await repository.get(db, customer_id)

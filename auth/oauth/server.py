@@ -35,6 +35,7 @@ from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidRequestError,
     InvalidScopeError,
+    OAuth2Error,
     OAuth2Request,
     TokenMixin,
     grants,
@@ -418,6 +419,21 @@ class OAuthStore:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorizationCheck:
+    """The outcome of validating an authorization request, before the shopper decides.
+
+    Exactly one of: ``grant`` (valid: ask or decide), ``redirect`` (an error the client may receive at its
+    verified redirect URI), ``error`` (the client or redirect URI is not valid: show it, never redirect).
+    """
+
+    grant: Any = None
+    client: OAuthClient | None = None
+    scopes: tuple[str, ...] = ()
+    redirect: HttpResponse | None = None
+    error: str | None = None
+
+
 class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
     """One per request: bound to the tenant, its session, and the issuer (the tenant's origin)."""
 
@@ -434,6 +450,22 @@ class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(_ClientCredentialsGrant)
         self.register_endpoint(_Revocation)
         self.register_endpoint(_Introspection)
+
+    def check_authorization(self, request: HttpRequest, customer: Customer | None) -> AuthorizationCheck:
+        try:
+            grant = self.get_consent_grant(request, end_user=customer)
+        except OAuth2Error as error:
+            if error.redirect_uri:
+                return AuthorizationCheck(redirect=self.handle_error_response(None, error))
+            return AuthorizationCheck(error=error.description or error.error)
+        return AuthorizationCheck(grant=grant, client=grant.client.row, scopes=tuple(scopes.parse(grant.request.scope)))
+
+    def decide(self, check: AuthorizationCheck, customer: Customer | None) -> HttpResponse:
+        """Issue a code to the client's redirect URI for ``customer``, or ``access_denied`` when None."""
+        response: HttpResponse = self.create_authorization_response(
+            request=check.grant.request, grant_user=customer, grant=check.grant
+        )
+        return response
 
     def query_client(self, client_id: str) -> _Client | None:
         row = self.call(self.store.client, client_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import scopes
-from auth.errors import InvalidCredentials, InvalidRefreshToken, InvalidToken, RefreshTokenReused
+from auth.errors import InvalidRefreshToken, InvalidToken, RefreshTokenReused
 from auth.grants import service as grants
 from auth.grants.models import Holder, Token
 from auth.principals import Principal, PrincipalKind
@@ -29,13 +29,16 @@ async def create_owner(db: AsyncSession, *, email: str, password_hash: str) -> S
 
 
 async def sign_in(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, email: str, password: str
+    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, email: str, password: str, ip: str | None
 ) -> grants.IssuedTokens:
     """Exchange an active staff member's credentials for an access token and a refresh token of this tenant."""
-    member = await repository.get_by_email(db, email)
-    valid = await auth.passwords.verify(member.password_hash if member else None, password)
-    if member is None or not valid or not member.is_active:
-        raise InvalidCredentials()
+
+    async def attempt() -> StaffMember | None:
+        member = await repository.get_by_email(db, email)
+        valid = await auth.passwords.verify(member.password_hash if member else None, password)
+        return member if member is not None and valid and member.is_active else None
+
+    member = await auth.sign_in("staff", tenant.id, account=email, ip=ip, attempt=attempt)
     member.last_login_at = utcnow()
     return await _issue(db, auth, tenant, member)
 
