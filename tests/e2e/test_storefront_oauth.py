@@ -37,16 +37,19 @@ async def test_public_client_signs_a_shopper_in_refreshes_and_is_refused_after_r
     browser = browser_for(tenant_a)
     query = authorization_url.split("?", 1)[1]
     login_page = await browser.http.get(f"/oauth/authorize?{query}")
-    assert login_page.status_code == 200 and "Sign in" in login_page.text
+    assert login_page.status_code == 200
+    assert "Sign in" in login_page.text
     signed_up = await browser.sign_up(query)
-    assert signed_up.status_code == 303 and signed_up.headers["location"] == f"/oauth/authorize?{query}"
+    assert signed_up.status_code == 303
+    assert signed_up.headers["location"] == f"/oauth/authorize?{query}"
     callback = await browser.authorize(query)
     assert callback.status_code == 302
 
     token = await oauth.fetch_token(
         f"{base}/oauth/token", authorization_response=callback.headers["location"], code_verifier=verifier, state=state
     )
-    assert token["access_token"].startswith("oat_") and token["refresh_token"].startswith("ort_")
+    assert token["access_token"].startswith("oat_")
+    assert token["refresh_token"].startswith("ort_")
     assert set(token["scope"].split()) == {"customer:profile", "storefront:catalog"}
 
     profile = await oauth.get("/storefront/v1/customer")
