@@ -63,6 +63,13 @@ class _Page:
 Page = Annotated[_Page, Depends()]
 
 
+def _explain(error: str | None) -> str:
+    """Our own words for an invalid client or redirect URI: never the request's values, which an attacker chose."""
+    if error == "invalid_client":
+        return "The app that sent you here is not registered with this shop."
+    return "The app that sent you here made an invalid request. Go back to the shop and try again."
+
+
 def _authorize_query(raw: str) -> str:
     """The authorization request's parameters, re-encoded: they can only ever become a query of /oauth/authorize."""
     return urlencode(parse_qsl(raw, keep_blank_values=True))
@@ -76,7 +83,7 @@ async def authorize(request: Request, server: OAuthServer, customer: SignedInCus
     if check.redirect is not None:
         return to_response(check.redirect)
     if check.error is not None or check.client is None:
-        return await page.message("This sign-in link is not valid", check.error or "invalid request", status=400)
+        return await page.message("This sign-in link is not valid", _explain(check.error), status=400)
     query = _authorize_query(request.url.query)
     if customer is None:
         return await page("login.html", authorize_query=query)
@@ -106,7 +113,7 @@ async def decide_authorization(
     if check.redirect is not None:
         return to_response(check.redirect)
     if check.error is not None:
-        return await page.message("This sign-in link is not valid", check.error, status=400)
+        return await page.message("This sign-in link is not valid", _explain(check.error), status=400)
     allowed = dict(form).get("decision") == "allow"
     return to_response(await run_sync(lambda: server.decide(check, customer if allowed else None)))
 

@@ -431,7 +431,7 @@ class AuthorizationCheck:
     client: OAuthClient | None = None
     scopes: tuple[str, ...] = ()
     redirect: HttpResponse | None = None
-    error: str | None = None
+    error: str | None = None  # an RFC 6749 error code
 
 
 class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
@@ -457,7 +457,7 @@ class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
         except OAuth2Error as error:
             if error.redirect_uri:
                 return AuthorizationCheck(redirect=self.handle_error_response(None, error))
-            return AuthorizationCheck(error=error.description or error.error)
+            return AuthorizationCheck(error=error.error)  # the code only: descriptions echo request input
         return AuthorizationCheck(grant=grant, client=grant.client.row, scopes=tuple(scopes.parse(grant.request.scope)))
 
     def decide(self, check: AuthorizationCheck, customer: Customer | None) -> HttpResponse:
