@@ -17,6 +17,7 @@ from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
 from core.sentry import init_sentry
+from core.logging import quiet_leaky_loggers
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
 
@@ -25,7 +26,11 @@ One deployment, one PostgreSQL schema per merchant.
 
 * **/platform/v1**: platform operators (bearer token from `POST /platform/v1/auth/token`).
 * **/admin/v1**: a merchant's staff, on the tenant's host (`<slug>.<base domain>`, a custom domain)
-  or with an `X-Tenant: <slug>` header; bearer token from `POST /admin/v1/auth/token`.
+  or with an `X-Tenant: <slug>` header; a staff bearer token from `POST /admin/v1/auth/token`, or an
+  API key (`sk_...`) with explicit scopes.
+* **/storefront/v1**: storefronts and their shoppers, with OAuth 2.0 access tokens from the tenant's
+  own authorization server at **/oauth** (authorization code + PKCE S256, refresh tokens that rotate,
+  client credentials for confidential clients); metadata at `/.well-known/oauth-authorization-server`.
 
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
@@ -33,6 +38,7 @@ Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 
 def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) -> FastAPI:
     state = AppState.build(settings)
+    quiet_leaky_loggers()
     init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
 
     @contextlib.asynccontextmanager
