@@ -16,8 +16,8 @@ from api import admin, health, metrics, oauth, platform, storefront
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
-from core.sentry import init_sentry
 from core.logging import quiet_leaky_loggers
+from core.sentry import init_sentry
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
 
