@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -77,6 +78,11 @@ async def test_worker_counts_tasks_by_name_and_outcome(
     send(celery_worker, "tests.observe", await context_of(database, tenant_a), marker=new_marker()).get(timeout=TIMEOUT)
     with pytest.raises(Exception, match="tenant"):
         send(celery_worker, "tests.observe", None, marker=new_marker()).get(timeout=TIMEOUT)
+    # The counter moves in task_postrun, which Celery fires after storing the result that .get() returned.
+    for _ in range(100):
+        if failures._value.get() == before_failed + 1:
+            break
+        await asyncio.sleep(0.05)
     assert successes._value.get() == before_ok + 1
     assert failures._value.get() == before_failed + 1
     exposition = generate_latest(metrics.registry).decode()
