@@ -212,6 +212,14 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
     owner = json.dumps(
         {"email": credentials.get("owner_email", "?"), "password": credentials.get("owner_password", "?")}
     )
+    storefront = json.dumps(
+        {
+            "name": "My storefront",
+            "kind": "public",
+            "redirect_uris": ["http://localhost:3000/callback"],
+            "scopes": ["customer:profile", "storefront:catalog"],
+        }
+    )
     out.print(
         f"""
 [bold green]Commerce API is starting on {base}[/bold green]  (docs: {base}/docs, credentials: {settings.data_dir}/dev-credentials.json)
@@ -223,6 +231,10 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
   # the demo shop's owner token (tenant chosen by X-Tenant, or use http://demo.localhost:{port})
   TOKEN=$(curl -s {base}/admin/v1/auth/token -H 'x-tenant: demo' -H 'content-type: application/json' -d '{owner}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -s {base}/admin/v1/shop -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN"
+
+  # register a storefront (an OAuth client); its shoppers sign in at the shop's own OAuth server (docs/auth.md)
+  curl -s {base}/admin/v1/oauth-clients -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{storefront}'
+  curl -s http://demo.localhost:{port}/.well-known/oauth-authorization-server
 """
     )
 
