@@ -13,6 +13,7 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from api import admin, health, metrics, oauth, platform, storefront
+from api.cors import StorefrontCorsMiddleware
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
@@ -67,7 +68,8 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.include_router(admin.router)
     app.include_router(storefront.router)
     app.include_router(oauth.router)
-    # Outermost first: every request gets an id, then tenant surfaces get their tenant.
+    # Outermost last: every request gets an id, then tenant surfaces get their tenant, then CORS (per tenant).
+    app.add_middleware(StorefrontCorsMiddleware, database=state.database)
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
     app.add_middleware(RequestContextMiddleware)
     metrics.instrument(app, state.metrics.registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,3 +82,14 @@ async def revoke_client(db: AsyncSession, client_pk: uuid.UUID) -> None:
     client.revoked_at = now
     await grants_repository.revoke_families(db, Token.client_id == client.id, at=now)
     await db.flush()
+
+
+async def browser_origins(db: AsyncSession) -> frozenset[str]:
+    """The web origins of the tenant's live clients' redirect URIs: where its browser storefronts run."""
+    origins = set()
+    for client in await repository.list_live_clients(db):
+        for uri in client.redirect_uris:
+            parts = urlsplit(uri)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return frozenset(origins)
