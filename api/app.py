@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
-from api import admin, health, metrics, platform
+from api import admin, health, hooks, metrics, platform
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
@@ -26,6 +26,7 @@ One deployment, one PostgreSQL schema per merchant.
 * **/platform/v1**: platform operators (bearer token from `POST /platform/v1/auth/token`).
 * **/admin/v1**: a merchant's staff, on the tenant's host (`<slug>.<base domain>`, a custom domain)
   or with an `X-Tenant: <slug>` header; bearer token from `POST /admin/v1/auth/token`.
+* **/hooks**: inbound Stripe webhooks (signed) and the return from Stripe's onboarding (signed state).
 
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
+    app.include_router(hooks.router)
     # Outermost first: every request gets an id, then tenant surfaces get their tenant.
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
     app.add_middleware(RequestContextMiddleware)

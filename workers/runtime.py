@@ -7,12 +7,14 @@ Tasks are synchronous Celery functions; each worker thread keeps one ``asyncio.R
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import JobDispatcher, dispatcher_session_info
 from core.settings import Settings
@@ -43,6 +45,11 @@ class WorkerRuntime:
                 self.settings.db, session_info=dispatcher_session_info(self.dispatcher)
             )
         return database
+
+    @functools.cached_property
+    def stripe(self) -> StripeGateway:
+        """The Stripe gateway (``BillingNotConfigured`` without a secret key). It keeps one client per event loop."""
+        return StripeGateway(self.settings.stripe)
 
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in one transaction routed to ``tenant``; commit, then deliver the jobs it queued."""

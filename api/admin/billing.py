@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from api.billing_deps import Stripe
+from api.deps import CurrentStaff, State, Tenant, TenantSession
+from api.problems import problems
+from auth.errors import InsufficientRole
+from billing import service as billing_service
+from billing.errors import (
+    BillingNotConfigured,
+    ConnectedAccountDeauthorized,
+    ConnectedAccountNotReady,
+    StripeRequestFailed,
+    StripeUnavailable,
+)
+from billing.gateway import AccountLinkUrl
+from billing.schemas import BillingAccountRead, OnboardingLinkRead
+from tenants.errors import TenantNotFound
+
+router = APIRouter(prefix="/billing", tags=["admin: billing"])
+
+
+# A route-level status replaces the router's entry for that status: repeat the tenant surface's 404 and 503s.
+@router.get(
+    "/account",
+    response_model=BillingAccountRead,
+    operation_id="billing_account_get",
+    responses=problems(TenantNotFound, BillingNotConfigured),
+)
+async def get_billing_account(
+    tenant: Tenant, db: TenantSession, staff: CurrentStaff, stripe: Stripe
+) -> BillingAccountRead:
+    """The shop's Stripe account: whether it can take payments and receive payouts, and what Stripe still needs."""
+    return await billing_service.get_account_status(db, tenant.id)
+
+
+@router.post(
+    "/onboarding-link",
+    status_code=201,
+    response_model=OnboardingLinkRead,
+    operation_id="billing_onboarding_link_create",
+    responses=problems(
+        TenantNotFound,
+        InsufficientRole,
+        ConnectedAccountNotReady,
+        ConnectedAccountDeauthorized,
+        BillingNotConfigured,
+        StripeUnavailable,
+        StripeRequestFailed,
+    ),
+)
+async def create_onboarding_link(
+    request: Request, state: State, tenant: Tenant, db: TenantSession, staff: CurrentStaff, stripe: Stripe
+) -> AccountLinkUrl:
+    """A fresh link to Stripe's onboarding for the shop's account; open it in the merchant's browser.
+
+    Owner or admin only (checked in the service; becomes `StaffScope("settings:write")` when staff scopes land).
+    Stripe sends the browser back to `/hooks/stripe/onboarding/return` (re-syncs, then redirects to the
+    dashboard) or `/refresh` (a new link).
+    """
+    billing_service.require_billing_admin(staff)
+    return await billing_service.create_onboarding_link(
+        db, stripe, state.settings, tenant.id, base_url=str(request.base_url)
+    )
