@@ -130,7 +130,8 @@ class StripeGateway:
             raise StripeUnavailable(retry_after=5, stripe_request_id=exc.request_id) from exc
         except stripe.StripeError as exc:
             status = exc.http_status or 0
-            details = {"stripe_request_id": exc.request_id, "stripe_code": exc.code}
+            code = exc.code or (exc.error.code if exc.error is not None else None)
+            details = {"stripe_request_id": exc.request_id, "stripe_code": code}
             if status >= 500 or status == 409 or isinstance(exc, stripe.APIError):  # 409: concurrent use of a key
                 log.warning("stripe failed", extra={"action": action, "status": status, **details})
                 raise StripeUnavailable(retry_after=5, **details) from exc
@@ -141,7 +142,7 @@ class StripeGateway:
                     "action": action,
                     "status": status,
                     "error": type(exc).__name__,
-                    "message": exc.user_message,
+                    "stripe_message": exc.user_message,
                     **details,
                 },
             )
