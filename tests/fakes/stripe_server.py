@@ -44,7 +44,8 @@ def parse_form(body: str) -> dict[str, Any]:
             if not isinstance(node, dict):
                 raise ValueError(f"key {raw_key!r} conflicts with a scalar")
         node[path[-1]] = value
-    return _lists(root)
+    parsed: dict[str, Any] = _lists(root)
+    return parsed
 
 
 def _lists(node: Any) -> Any:
@@ -120,7 +121,8 @@ class FakeStripe:
             account = self.state.accounts[account_id]
             for key, value in changes.items():
                 account[key] = value
-            return json.loads(json.dumps(account))
+            copy: dict[str, Any] = json.loads(json.dumps(account))
+            return copy
 
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         return self.update_account(
