@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from celery import Celery
 from sqlalchemy import func, select, update
 
 from billing.models import EventStatus, StripeAccount, StripeEvent
+from core import jobs
 from core.clock import utcnow
 from core.db import Database
 from tests.fakes.stripe_server import FakeStripe
@@ -56,8 +59,6 @@ async def account_row(database: Database, tenant_id: str) -> StripeAccount:
 
 
 def event_id_of(payload: bytes) -> str:
-    import json
-
     event_id: str = json.loads(payload)["id"]
     return event_id
 
@@ -283,3 +284,16 @@ async def test_sweep_requeues_events_whose_job_was_lost(
     assert requeued >= 1
     assert (await settled(database, event_id)).status is EventStatus.PROCESSED
     assert (await account_row(database, billing_tenant.handle.id)).charges_enabled is True
+
+
+async def test_a_tenant_session_never_queues_work_for_another_tenant(
+    database: Database, billing_tenant: BillingTenant
+) -> None:
+    async with database.scoped_session(
+        billing_tenant.handle.schema_name, tenant_id=uuid.UUID(billing_tenant.handle.id)
+    ) as db:
+        with pytest.raises(ValueError, match="queued for tenant"):
+            jobs.enqueue(db, "billing.process_event", for_tenant=uuid.uuid4(), event_id="evt_x")
+        same = jobs.enqueue(db, "tests.noop", for_tenant=uuid.UUID(billing_tenant.handle.id))
+        assert str(same.tenant_id) == billing_tenant.handle.id
+        await db.rollback()
