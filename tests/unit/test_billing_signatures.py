@@ -105,7 +105,11 @@ def test_stripe_form_encoding_is_parsed_into_nested_values() -> None:
 
 def test_webhook_secrets_read_as_a_list_and_required_with_a_key_in_production() -> None:
     settings = StripeSettings.model_validate(
-        {"secret_key": "sk_test_1", "connect_webhook_secrets": "whsec_a, whsec_b", "platform_webhook_secrets": '["x"]'}
+        {
+            "secret_key": "sk_test_1",  # pragma: allowlist secret
+            "connect_webhook_secrets": "whsec_a, whsec_b",  # pragma: allowlist secret
+            "platform_webhook_secrets": '["x"]',
+        }
     )
     assert [s.get_secret_value() for s in settings.connect_webhook_secrets] == ["whsec_a", "whsec_b"]
     assert [s.get_secret_value() for s in settings.platform_webhook_secrets] == ["x"]
