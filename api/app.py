@@ -50,6 +50,8 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            if state.stripe is not None:
+                await state.stripe.aclose()
             await state.database.dispose()
 
     app = FastAPI(title="Commerce API", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)

@@ -67,26 +67,33 @@ class StripeGateway:
         self._settings = settings
         # httpx's async pool belongs to the event loop that opened it: one client per loop (the API has
         # one; every worker thread has its own).
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, stripe.StripeClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[stripe.StripeClient, stripe.HTTPXClient]
+        ] = weakref.WeakKeyDictionary()
 
     def _client(self) -> stripe.StripeClient:
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
+        entry = self._clients.get(loop)
+        if entry is None:
             base_addresses: dict[str, str] = {}
             if self._settings.api_base:
                 base_addresses = {"api": self._settings.api_base, "connect": self._settings.api_base}
+            http_client = stripe.HTTPXClient(timeout=self._settings.timeout_seconds)
             client = stripe.StripeClient(
                 self._settings.secret_key.get_secret_value(),
                 stripe_version=self._settings.api_version,
                 base_addresses=base_addresses,  # type: ignore[arg-type]
                 max_network_retries=self._settings.max_network_retries,
-                http_client=stripe.HTTPXClient(timeout=self._settings.timeout_seconds),
+                http_client=http_client,
             )
-            self._clients[loop] = client
-        return client
+            entry = self._clients[loop] = (client, http_client)
+        return entry[0]
+
+    async def aclose(self) -> None:
+        """Close the connections this event loop's client holds (the app's shutdown, a worker thread's end)."""
+        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[1].close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
 
     async def create_account(self, *, idempotency_key: str, metadata: dict[str, str]) -> AccountSnapshot:
         # Only values that never change: a replay under the same key must send the same parameters.

@@ -76,6 +76,8 @@ class WorkerRuntime:
     def close(self) -> None:
         database: Database | None = getattr(self._local, "database", None)
         runner: asyncio.Runner | None = getattr(self._local, "runner", None)
+        if runner is not None and "stripe" in self.__dict__:  # a gateway this thread built: close its connections
+            runner.run(self.stripe.aclose())
         if database is not None and runner is not None:
             runner.run(database.dispose())
         if runner is not None:

@@ -203,3 +203,16 @@ async def test_tenant_provisioned_through_the_billing_app_gets_its_account(
 ) -> None:
     tenant = await provision(billing_client, operator)
     assert (await wait_for_account(database, tenant.id)).account_id.startswith("acct_")
+
+
+async def test_a_tenants_token_never_reads_another_tenants_billing(
+    billing_client: httpx.AsyncClient, billing_tenant: BillingTenant, tenant_b: TenantHandle
+) -> None:
+    foreign = {**billing_tenant.handle.headers, "x-tenant": tenant_b.slug}
+    for response in [
+        await billing_client.get("/admin/v1/billing/account", headers=foreign),
+        await billing_client.post("/admin/v1/billing/onboarding-link", headers=foreign),
+    ]:
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_token"
+        assert billing_tenant.account_id not in response.text
