@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request
 
 from api.billing_deps import Stripe
 from api.deps import CurrentStaff, State, Tenant, TenantSession
-from api.problems import problems
-from auth.errors import InsufficientRole
+from api.problems import TENANT_SURFACE_PROBLEMS, problems
+from auth.errors import InsufficientRole, InvalidToken
 from billing import service as billing_service
 from billing.errors import (
     BillingNotConfigured,
@@ -16,17 +16,16 @@ from billing.errors import (
 )
 from billing.gateway import AccountLinkUrl
 from billing.schemas import BillingAccountRead, OnboardingLinkRead
-from tenants.errors import TenantNotFound
 
 router = APIRouter(prefix="/billing", tags=["admin: billing"])
 
 
-# A route-level status replaces the router's entry for that status: repeat the tenant surface's 404 and 503s.
+# A route-level status replaces the router's entry for that status: repeat the tenant surface's problems.
 @router.get(
     "/account",
     response_model=BillingAccountRead,
     operation_id="billing_account_get",
-    responses=problems(TenantNotFound, BillingNotConfigured),
+    responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, BillingNotConfigured),
 )
 async def get_billing_account(
     tenant: Tenant, db: TenantSession, staff: CurrentStaff, stripe: Stripe
@@ -41,7 +40,8 @@ async def get_billing_account(
     response_model=OnboardingLinkRead,
     operation_id="billing_onboarding_link_create",
     responses=problems(
-        TenantNotFound,
+        *TENANT_SURFACE_PROBLEMS,
+        InvalidToken,
         InsufficientRole,
         ConnectedAccountNotReady,
         ConnectedAccountDeauthorized,
