@@ -8,20 +8,32 @@ The unit of work commits once, when the endpoint returns and before the response
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Header, Request, Security
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2,
+    OAuth2PasswordBearer,
+    SecurityScopes,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.middleware import TENANT_SCOPE_KEY
 from api.state import AppState
-from auth.errors import InvalidToken
+from auth import scopes
+from auth import storefront as storefront_service
+from auth.api_keys import service as api_keys_service
+from auth.errors import InvalidToken, MissingScope
 from auth.operators import service as operators_service
 from auth.operators.models import Operator
+from auth.principals import Principal, PrincipalKind
+from auth.secrets import SecretKind, kind_of
 from auth.staff import service as staff_service
-from auth.staff.models import StaffMember
-from core.errors import InvalidInput
+from core.errors import InvalidInput, Problem
 from tenants.context import TenantContext, tenant_session
 from tenants.errors import TenantRequired
 
@@ -46,23 +58,50 @@ async def get_tenant(request: Request) -> TenantContext:
 Tenant = Annotated[TenantContext, Depends(get_tenant)]
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address (behind a proxy: as uvicorn's --proxy-headers resolved it from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+@asynccontextmanager
+async def _committed(db: AsyncSession) -> AsyncIterator[None]:
+    """Commit when the endpoint returns; roll back when it raises, unless the problem keeps its changes."""
+    try:
+        yield
+    except Problem as problem:
+        if problem.keeps_changes:
+            await db.commit()
+        raise
+    await db.commit()
+
+
 async def public_unit_of_work(state: State) -> AsyncIterator[AsyncSession]:
-    async with state.database.public_session() as db:
+    async with state.database.public_session() as db, _committed(db):
         yield db
-        await db.commit()
 
 
 async def tenant_unit_of_work(state: State, tenant: Tenant) -> AsyncIterator[AsyncSession]:
-    async with tenant_session(state.database, tenant) as db:
+    async with tenant_session(state.database, tenant) as db, _committed(db):
         yield db
-        await db.commit()
 
 
 PublicSession = Annotated[AsyncSession, Depends(public_unit_of_work, scope="function")]
 TenantSession = Annotated[AsyncSession, Depends(tenant_unit_of_work, scope="function")]
 
 _platform_bearer = HTTPBearer(auto_error=False, scheme_name="PlatformToken", description="Operator token.")
-_staff_bearer = HTTPBearer(auto_error=False, scheme_name="StaffToken", description="Staff token of the tenant.")
+# Two merchant credentials on /admin/v1, either of which a route accepts (OpenAPI lists them as alternatives).
+_staff_bearer = OAuth2PasswordBearer(
+    tokenUrl="/admin/v1/auth/token",
+    scopes=scopes.ADMIN_SCOPES,
+    scheme_name="StaffToken",
+    description="A staff member's access token (`sat_...`); its scopes follow the member's role.",
+    auto_error=False,
+)
+_api_key_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A merchant secret key (`sk_...`) sent as a bearer token; its scopes are chosen at creation.",
+)
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -79,17 +118,99 @@ async def current_operator(
     return await operators_service.authenticate(db, state.signer, _token(credentials))
 
 
-async def current_staff(
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
+
+
+async def merchant_principal(
+    required: SecurityScopes,
     state: State,
     tenant: Tenant,
     db: TenantSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_staff_bearer)],
-) -> StaffMember:
-    return await staff_service.authenticate(db, state.signer, tenant, _token(credentials))
+    _staff_token: Annotated[str | None, Depends(_staff_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key_bearer)],
+) -> Principal:
+    """A staff token or an API key of this tenant, holding every scope the route requires (else 403, scope named)."""
+    secret = _token(credentials)
+    if kind_of(secret) is SecretKind.API_KEY:
+        principal = await api_keys_service.authenticate(db, state.auth, tenant, secret)
+    else:
+        principal = await staff_service.authenticate(db, state.auth, tenant, secret)
+    for scope in required.scopes:
+        principal.require(scope)
+    return principal
 
 
-CurrentOperator = Annotated[Operator, Depends(current_operator)]
-CurrentStaff = Annotated[StaffMember, Depends(current_staff)]
+def StaffScope(scope: str) -> Any:  # noqa: N802 - used like a type: Annotated[Principal, StaffScope("x:write")]
+    """A merchant credential (staff token or API key) of this tenant holding ``scope``."""
+    return Security(merchant_principal, scopes=[scope])
+
+
+# One alias per scope a route requires, so each route's exposure reads in its signature.
+SettingsRead = Annotated[Principal, StaffScope("settings:read")]
+SettingsWrite = Annotated[Principal, StaffScope("settings:write")]
+StaffRead = Annotated[Principal, StaffScope("staff:read")]
+StaffWrite = Annotated[Principal, StaffScope("staff:write")]
+ApiKeysRead = Annotated[Principal, StaffScope("api_keys:read")]
+ApiKeysWrite = Annotated[Principal, StaffScope("api_keys:write")]
+OAuthClientsRead = Annotated[Principal, StaffScope("oauth_clients:read")]
+OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
+
+
+_storefront_oauth = OAuth2(
+    flows=OAuthFlows(
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/oauth/authorize",
+            tokenUrl="/oauth/token",
+            refreshUrl="/oauth/token",
+            scopes=scopes.STOREFRONT_SCOPES,
+        ),
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth/token",
+            scopes={scope: scopes.STOREFRONT_SCOPES[scope] for scope in scopes.CLIENT_ONLY_SCOPES},
+        ),
+    ),
+    scheme_name="StorefrontOAuth",
+    description="OAuth 2.0 access token (`oat_...`) issued by this tenant's authorization server (/oauth).",
+    auto_error=False,
+)
+
+
+async def storefront_principal(
+    required: SecurityScopes,
+    state: State,
+    tenant: Tenant,
+    db: TenantSession,
+    authorization: Annotated[str | None, Depends(_storefront_oauth)],
+) -> Principal:
+    """An OAuth access token of this tenant (a storefront client's or a shopper's) holding the required scopes."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise InvalidToken()
+    principal = await storefront_service.authenticate(db, state.auth, tenant, secret)
+    for scope in required.scopes:
+        principal.require(scope)
+    return principal
+
+
+async def storefront_customer(principal: Annotated[Principal, Security(storefront_principal)]) -> Principal:
+    if principal.kind is not PrincipalKind.CUSTOMER:
+        raise MissingScope("customer:profile")
+    return principal
+
+
+# Any storefront token of this tenant; a shopper's token with a given scope.
+StorefrontToken = Annotated[Principal, Security(storefront_principal)]
+CustomerToken = Annotated[Principal, Security(storefront_customer)]
+CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["customer:profile"])]
+
+
+async def signed_in_staff(principal: Annotated[Principal, Security(merchant_principal)]) -> Principal:
+    if principal.kind is not PrincipalKind.STAFF:
+        raise InvalidToken("this action needs a staff member's token, not an API key")
+    return principal
+
+
+CurrentStaff = Annotated[Principal, Depends(signed_in_staff)]
 
 
 async def if_match_version(

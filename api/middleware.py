@@ -19,7 +19,7 @@ log = logging.getLogger("api.access")
 error_log = logging.getLogger(__name__)
 
 # Only these surfaces belong to a tenant; /platform, /healthz, /docs... never resolve one.
-TENANT_PREFIXES = ("/admin/", "/storefront/", "/oauth/")
+TENANT_PREFIXES = ("/admin/", "/storefront/", "/oauth/", "/.well-known/oauth-authorization-server")
 TENANT_SCOPE_KEY = "tenant"
 
 

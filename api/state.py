@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from celery import Celery
 
-from auth.passwords import Passwords
+from auth.services import AuthServices
 from auth.tokens import TokenSigner
 from billing.gateway import StripeGateway
 from core.db import Database
@@ -23,7 +23,7 @@ class AppState:
     settings: Settings
     database: Database
     resolver: TenantResolver
-    passwords: Passwords
+    auth: AuthServices
     signer: TokenSigner
     migrations: TenantMigrations
     celery: Celery
@@ -40,7 +40,7 @@ class AppState:
             metrics=ProductMetrics(),
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
-            passwords=Passwords(settings.auth),
+            auth=AuthServices.build(settings),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
             stripe=StripeGateway(settings.stripe) if settings.stripe.enabled else None,

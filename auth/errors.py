@@ -16,6 +16,36 @@ class InvalidToken(Unauthorized):
     title = "The access token is missing, expired, or not valid here."
 
 
+class MissingScope(Forbidden):
+    code = "insufficient_scope"
+    title = "The credential lacks the scope this action requires."
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this action requires the scope {scope!r}", required_scope=scope)
+        self.scope = scope
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{self.scope}"'}
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "invalid_refresh_token"
+    title = "The refresh token is expired, revoked or unknown."
+
+
+class RefreshTokenReused(InvalidRefreshToken):
+    """A spent refresh token came back: its whole family is revoked, and that revocation must commit."""
+
+    code = "refresh_token_reused"
+    title = "The refresh token was already used; every token of this sign-in is revoked."
+    keeps_changes = True
+
+
+class InvalidActionToken(InvalidInput):
+    code = "invalid_action_token"
+    title = "The link is expired, already used or not valid."
+
+
 class InsufficientRole(Forbidden):
     code = "insufficient_role"
     title = "Your role does not allow this action."

@@ -1,7 +1,7 @@
-"""Short-lived signed bearer tokens (JWT, HS256) for operators and staff.
+"""Short-lived signed bearer tokens (JWT, HS256) for platform operators.
 
-Each token names its audience (``platform`` or ``admin``); a staff token also names its tenant
-(``tid``), and is refused on any other tenant.
+Tenant credentials (staff, storefronts, shoppers) are opaque tokens instead (``auth.grants``): they are
+looked up on every request anyway, to honour revocation at once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ _ALGORITHM = "HS256"
 
 class Audience(StrEnum):
     PLATFORM = "platform"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,6 @@ class TokenSigner:
         self._issuer = settings.issuer
         self._ttl = {
             Audience.PLATFORM: settings.platform_token_ttl_seconds,
-            Audience.ADMIN: settings.staff_token_ttl_seconds,
         }
 
     def issue(

@@ -27,9 +27,9 @@ from api.admin import auth as admin_auth
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import install_problem_handlers
 from auth.errors import InvalidToken
+from auth.principals import Principal
+from auth.services import AuthServices
 from auth.staff import service as staff_service
-from auth.staff.models import StaffMember
-from auth.tokens import TokenSigner
 from commerce.shop import service as shop_service
 from commerce.shop.models import ShopSettings
 from commerce.shop.schemas import ShopRead
@@ -58,7 +58,7 @@ def create_baseline_app(settings: Settings, tenant: TenantContext, *, route_each
         )
     else:
         sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    signer = TokenSigner(settings.auth)
+    auth = AuthServices.build(settings)
     bearer = HTTPBearer(auto_error=False)
 
     async def session() -> AsyncIterator[AsyncSession]:
@@ -70,10 +70,10 @@ def create_baseline_app(settings: Settings, tenant: TenantContext, *, route_each
 
     async def current_staff(
         db: Session, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> StaffMember:
+    ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise InvalidToken()
-        return await staff_service.authenticate(db, signer, tenant, credentials.credentials)
+        return await staff_service.authenticate(db, auth, tenant, credentials.credentials)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,7 +96,7 @@ def create_baseline_app(settings: Settings, tenant: TenantContext, *, route_each
 
     @shop_router.get("", response_model=ShopRead)
     async def get_shop(
-        db: Session, staff: Annotated[StaffMember, Depends(current_staff)], response: Response
+        db: Session, staff: Annotated[Principal, Depends(current_staff)], response: Response
     ) -> ShopSettings:
         shop = await shop_service.get_shop(db)
         response.headers["ETag"] = f'"{shop.version}"'

@@ -120,18 +120,20 @@ async def _worker(args: argparse.Namespace, fleet: list[dict[str, str]]) -> dict
 
 
 async def _prepare(database_url: str, tenants: int) -> list[dict[str, str]]:
-    """The fleet, and a staff token per tenant signed like the product's (same settings, same signer)."""
+    """The fleet, and a staff token per tenant issued like the product's (same settings, same token store)."""
     from sqlalchemy import select
 
+    from auth.grants import service as grants
+    from auth.grants.models import Holder
+    from auth.services import AuthServices
     from auth.staff.models import StaffMember
-    from auth.tokens import Audience, TokenSigner
     from bench.common import bench_settings
     from bench.provisioning import provision_fleet
     from core.db import Database
 
     result = await provision_fleet(database_url, bulk=tenants - 2, samples=1)
     settings = bench_settings(database_url)
-    signer = TokenSigner(settings.auth)
+    auth = AuthServices.build(settings)
     database = Database(settings.db)
     fleet: list[dict[str, str]] = []
     try:
@@ -139,7 +141,11 @@ async def _prepare(database_url: str, tenants: int) -> list[dict[str, str]]:
             tenant = created.tenant
             async with database.scoped_session(tenant.schema_name, tenant_id=tenant.id) as db:
                 owner = (await db.scalars(select(StaffMember.id))).one()
-            token = signer.issue(subject=owner, audience=Audience.ADMIN, tenant_id=tenant.id, role="owner")
+                holder = grants.TokenHolder(Holder.STAFF, staff_id=owner)
+                token = await grants.issue(
+                    db, auth.hasher, tenant.id, holder, scope="", access_ttl_seconds=86_400, refresh_ttl_seconds=None
+                )
+                await db.commit()
             fleet.append(
                 {"id": str(tenant.id), "slug": tenant.slug, "schema": tenant.schema_name, "token": token.access_token}
             )

@@ -8,8 +8,6 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.errors import InsufficientRole
-from auth.staff.models import StaffMember, StaffRole
 from billing import repository
 from billing.errors import ConnectedAccountDeauthorized, ConnectedAccountNotReady
 from billing.gateway import AccountLinkUrl, AccountSnapshot, StripeGateway, account_create_key
@@ -23,14 +21,6 @@ from tenants import service as tenants_service
 from tenants.context import TenantContext
 
 log = logging.getLogger(__name__)
-
-# Who may connect the shop to Stripe. At merge this becomes the `settings:write` staff scope.
-BILLING_ROLES = frozenset({StaffRole.OWNER, StaffRole.ADMIN})
-
-
-def require_billing_admin(staff: StaffMember) -> None:
-    if staff.role not in BILLING_ROLES:
-        raise InsufficientRole()
 
 
 async def create_connected_account(db: AsyncSession, gateway: StripeGateway, tenant: TenantContext) -> StripeAccount:

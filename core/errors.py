@@ -10,6 +10,7 @@ A subclass states its status, code and title once:
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -20,6 +21,9 @@ class Problem(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "An unexpected error occurred."
+    # A failure that must leave a trace (a revocation after a replayed token): the unit of work commits
+    # what was written before raising instead of rolling it back.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -90,6 +94,21 @@ class InvalidInput(Problem):
     title = "The request body or parameters are invalid."
 
 
+class TooManyRequests(Problem):
+    status = 429
+    # The code the API already gives a bare HTTP 429 (api/problems.py), so a client sees one code for it.
+    code = "rate_limited"
+    title = "Too many requests. Try again later."
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: float = 1.0, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        # Whole seconds (RFC 9110), rounded up so a client that waits as told is not refused again.
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after_seconds)))}
+
+
 class ServiceUnavailable(Problem):
     status = 503
     code = "service_unavailable"
@@ -101,6 +120,12 @@ class ServiceUnavailable(Problem):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyAttempts(TooManyRequests):
+    # Says neither which limit was hit (account or address) nor echoes either: no help to enumeration.
+    code = "too_many_login_attempts"
+    title = "Too many failed sign-in attempts. Try again later."
 
 
 class VersionMismatch(PreconditionFailed):

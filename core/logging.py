@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -67,9 +68,34 @@ class ContextTextFormatter(logging.Formatter):
         return f"{record.levelname:<7} {record.name}: {prefix}{super().format(record)}"
 
 
+# Libraries that log credentials at DEBUG (authlib logs every token it issues): never below INFO.
+_LEAKY_LOGGERS = ("authlib",)
+# Every secret we issue is `<prefix>_<43 url-safe characters>` (auth/secrets.py).
+_SECRET = re.compile(r"\b([a-z]{2,3})_[A-Za-z0-9_-]{40,}")
+
+
+def quiet_leaky_loggers() -> None:
+    for name in _LEAKY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO or logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+
+
+class RedactSecrets(logging.Filter):
+    """Defence in depth: a generated secret that reaches a log line anyway is cut to its prefix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SECRET.search(message):
+            record.msg, record.args = _SECRET.sub(r"\1_[redacted]", message), None
+        return True
+
+
 def configure_logging(settings: LogSettings) -> None:
     capture_context()
+    quiet_leaky_loggers()
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets())
     handler.setFormatter(JsonFormatter() if settings.json_format else ContextTextFormatter("%(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

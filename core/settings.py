@@ -57,6 +57,16 @@ class AuthSettings(BaseModel):
     issuer: str = "commerce"
     platform_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     staff_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Refresh tokens rotate on every use; a family lives at most this long without a new login.
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
+    oauth_access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    authorization_code_ttl_seconds: int = Field(default=300, ge=30, le=600)
+    # The shopper's sign-in at the OAuth server (a signed cookie on the tenant's host).
+    customer_session_ttl_seconds: int = Field(default=3_600, ge=300)
+    invitation_ttl_seconds: int = Field(default=7 * 86_400, ge=3_600)
+    password_reset_ttl_seconds: int = Field(default=3_600, ge=300, le=86_400)
+    # OAuth endpoints refuse plain HTTP unless this is off (development and tests on http://*.localhost).
+    oauth_require_https: bool = True
     # argon2id parameters (RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65_536, ge=8)
@@ -98,6 +108,19 @@ class CelerySettings(BaseModel):
     flower_basic_auth: SecretStr = SecretStr("")  # "user:password"; Flower refuses to start without it
     # `commerce worker` serves Prometheus metrics here (0 disables).
     metrics_port: int = Field(default=9808, ge=0, le=65535)
+
+
+class RateLimitSettings(BaseModel):
+    # Where login failures are counted. Empty: REDIS_URL if set, else each process counts in its own
+    # memory (enough for one process; N API processes then allow N times the limits).
+    redis_url: str = ""
+    # Failed sign-ins allowed per account (per scope: staff or customers of one tenant) in the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    # Failed sign-ins allowed per client address in the window, whatever the account (per scope too; an IPv6 /64
+    # counts as one address).
+    login_max_failures_per_ip: int = Field(default=50, ge=1)
+    # Sliding window, seconds: a failure stops counting this long after it happened.
+    login_window_seconds: float = Field(default=900.0, gt=0)
 
 
 class MailSettings(BaseModel):
@@ -188,6 +211,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     celery: CelerySettings = CelerySettings()
     mail: MailSettings = MailSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
     sentry: SentrySettings = SentrySettings()
     stripe: StripeSettings = StripeSettings()
 
@@ -200,6 +224,15 @@ class Settings(BaseSettings):
             self.db.url = self.database_url
         if self.redis_url and not self.celery.broker_url:
             self.celery.broker_url = self.redis_url
+        if self.redis_url and not self.ratelimit.redis_url:
+            self.ratelimit.redis_url = self.redis_url
+        return self
+
+    @model_validator(mode="after")
+    def _allow_plain_http_in_development(self) -> Settings:
+        # `make dev` serves http://<slug>.localhost:8000; anywhere else OAuth needs HTTPS unless told otherwise.
+        if self.environment is Environment.DEVELOPMENT and "oauth_require_https" not in self.auth.model_fields_set:
+            self.auth.oauth_require_https = False
         return self
 
     @model_validator(mode="after")

@@ -7,6 +7,11 @@ from collections.abc import Callable
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, pool
 
+import auth.action_tokens.models
+import auth.api_keys.models
+import auth.customers.models
+import auth.grants.models
+import auth.oauth.models
 import auth.operators.models
 import auth.staff.models
 import billing.models

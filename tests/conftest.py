@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.workers",
     "tests.fixtures.mail",
     "tests.fixtures.billing",
+    "tests.fixtures.oauth",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, listen_for_tenant_changes=False)
     yield application
     await application.state.commerce.database.dispose()
+    await application.state.commerce.auth.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.billing_deps import Stripe
-from api.deps import CurrentStaff, State, Tenant, TenantSession
+from api.deps import SettingsRead, SettingsWrite, State, Tenant, TenantSession
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
-from auth.errors import InsufficientRole, InvalidToken
+from auth.errors import InvalidToken, MissingScope
 from billing import service as billing_service
 from billing.errors import (
     BillingNotConfigured,
@@ -25,10 +25,10 @@ router = APIRouter(prefix="/billing", tags=["admin: billing"])
     "/account",
     response_model=BillingAccountRead,
     operation_id="billing_account_get",
-    responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, BillingNotConfigured),
+    responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope, BillingNotConfigured),
 )
 async def get_billing_account(
-    tenant: Tenant, db: TenantSession, staff: CurrentStaff, stripe: Stripe
+    tenant: Tenant, db: TenantSession, staff: SettingsRead, stripe: Stripe
 ) -> BillingAccountRead:
     """The shop's Stripe account: whether it can take payments and receive payouts, and what Stripe still needs."""
     return await billing_service.get_account_status(db, tenant.id)
@@ -42,7 +42,7 @@ async def get_billing_account(
     responses=problems(
         *TENANT_SURFACE_PROBLEMS,
         InvalidToken,
-        InsufficientRole,
+        MissingScope,
         ConnectedAccountNotReady,
         ConnectedAccountDeauthorized,
         BillingNotConfigured,
@@ -51,15 +51,14 @@ async def get_billing_account(
     ),
 )
 async def create_onboarding_link(
-    request: Request, state: State, tenant: Tenant, db: TenantSession, staff: CurrentStaff, stripe: Stripe
+    request: Request, state: State, tenant: Tenant, db: TenantSession, staff: SettingsWrite, stripe: Stripe
 ) -> AccountLinkUrl:
     """A fresh link to Stripe's onboarding for the shop's account; open it in the merchant's browser.
 
-    Owner or admin only (checked in the service; becomes `StaffScope("settings:write")` when staff scopes land).
+    Needs `settings:write` (owners and admins; an API key created with it).
     Stripe sends the browser back to `/hooks/stripe/onboarding/return` (re-syncs, then redirects to the
     dashboard) or `/refresh` (a new link).
     """
-    billing_service.require_billing_admin(staff)
     return await billing_service.create_onboarding_link(
         db, stripe, state.settings, tenant.id, base_url=str(request.base_url)
     )

@@ -21,5 +21,5 @@ router = APIRouter(prefix="/auth", tags=["platform: auth"])
 async def create_platform_token(body: OperatorLogin, state: State, db: PublicSession) -> IssuedToken:
     """Exchange an operator's email and password for a short-lived bearer token (audience `platform`)."""
     return await operators_service.issue_token(
-        db, state.passwords, state.signer, email=body.email, password=body.password
+        db, state.auth.passwords, state.signer, email=body.email, password=body.password
     )

@@ -49,7 +49,7 @@ async def create_tenant(body: TenantCreate, state: State, operator: CurrentOpera
     """
     with timed(state.metrics.provisioning):
         created = await provision_tenant(
-            state.database, state.passwords, state.migrations, body, billing_enabled=state.settings.stripe.enabled
+            state.database, state.auth.passwords, state.migrations, body, billing_enabled=state.settings.stripe.enabled
         )
     return TenantCreated(
         tenant=TenantRead.model_validate(created.tenant),

@@ -36,3 +36,5 @@ class StaffMember(TenantBase):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set while an invitation is pending: the member has no password until they accept it.
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

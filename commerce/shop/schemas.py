@@ -31,3 +31,15 @@ class ShopUpdate(BaseModel):
     def _required_fields_stay_set(self) -> ShopUpdate:
         reject_explicit_nulls(self, "name", "default_currency", "timezone")
         return self
+
+
+class StorefrontShopRead(BaseModel):
+    """What a storefront may show about the shop: public facts only."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    object: str = "shop"
+    name: str
+    default_currency: str
+    timezone: str
+    support_email: str | None

@@ -98,7 +98,7 @@ async def test_forged_or_expired_state_is_refused(
             assert response.json()["code"] == "invalid_onboarding_state"
 
 
-async def test_only_owners_and_admins_create_onboarding_links(
+async def test_onboarding_links_need_settings_write(
     billing_client: httpx.AsyncClient,
     billing_tenant: BillingTenant,
     billing_settings: Settings,
@@ -123,7 +123,7 @@ async def test_only_owners_and_admins_create_onboarding_links(
     headers = {"x-tenant": tenant.slug, "authorization": f"Bearer {login.json()['access_token']}"}
     refused = await billing_client.post("/admin/v1/billing/onboarding-link", headers=headers)
     assert refused.status_code == 403
-    assert refused.json()["code"] == "insufficient_role"
+    assert refused.json()["code"] == "insufficient_scope"
     assert (await billing_client.get("/admin/v1/billing/account", headers=headers)).status_code == 200
 
 

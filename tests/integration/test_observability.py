@@ -114,7 +114,7 @@ async def test_sentry_event_has_the_tenant_and_no_credentials(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("login backend exploded")
 
-    monkeypatch.setattr(staff_service, "issue_token", broken)
+    monkeypatch.setattr(staff_service, "sign_in", broken)
     response = await client.post(
         "/admin/v1/auth/token",
         json={"email": tenant_a.owner_email, "password": tenant_a.owner_password},

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from auth import scopes
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1, description="Admin scopes the key holds; `x:write` implies `x:read`.")
+    expires_at: datetime | None = Field(default=None, description="Optional; the key stops working then.")
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        unknown = scopes.unknown(value, scopes.ADMIN_SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+        return sorted(set(value))
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    object: str = "api_key"
+    id: uuid.UUID
+    name: str
+    last_four: str = Field(description="The key's last four characters, to tell keys apart.")
+    scopes: list[str]
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyRead):
+    secret: str = Field(description="The key itself (`sk_...`). Shown once: only a keyed hash is stored.")
+
+
+class ApiKeyList(BaseModel):
+    object: str = "list"
+    data: list[ApiKeyRead]
+    has_more: bool = False

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from core.errors import BadRequest, Conflict, NotFound
+
+
+class OAuthClientNotFound(NotFound):
+    code = "oauth_client_not_found"
+    title = "The OAuth client does not exist or was revoked."
+
+
+class OAuthClientLimitReached(Conflict):
+    code = "oauth_client_limit_reached"
+    title = "This shop has the maximum number of OAuth clients; revoke one first."
+
+
+class NotConfidential(Conflict):
+    code = "oauth_client_not_confidential"
+    title = "Only confidential clients have a secret."
+
+
+class InsecureTransport(BadRequest):
+    code = "insecure_transport"
+    title = "OAuth endpoints require HTTPS."
