@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
-from api import admin, health, metrics, oauth, platform, storefront
+from api import admin, health, hooks, metrics, oauth, platform, storefront
 from api.cors import StorefrontCorsMiddleware
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
@@ -32,6 +32,7 @@ One deployment, one PostgreSQL schema per merchant.
 * **/storefront/v1**: storefronts and their shoppers, with OAuth 2.0 access tokens from the tenant's
   own authorization server at **/oauth** (authorization code + PKCE S256, refresh tokens that rotate,
   client credentials for confidential clients); metadata at `/.well-known/oauth-authorization-server`.
+* **/hooks**: inbound Stripe webhooks (signed) and the return from Stripe's onboarding (signed state).
 
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
@@ -56,6 +57,8 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            if state.stripe is not None:
+                await state.stripe.aclose()
             await state.database.dispose()
             await state.auth.close()
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
+    app.include_router(hooks.router)
     app.include_router(storefront.router)
     app.include_router(oauth.router)
     # Outermost last: every request gets an id, then tenant surfaces get their tenant, then CORS (per tenant).

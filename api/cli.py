@@ -197,6 +197,7 @@ async def _create_demo(settings: Settings, database: Database) -> dict[str, str]
             passwords,
             TenantMigrations(),
             TenantCreate(slug="demo", name="Demo Shop", owner_email="owner@demo.example.com"),
+            billing_enabled=settings.stripe.enabled,
         )
         saved.update(owner_email=created.owner_email, owner_password=created.owner_password)
     path.write_text(json.dumps(saved, indent=2))
@@ -429,7 +430,9 @@ def tenants_create(
     async def create() -> None:
         database = _database(settings)
         try:
-            created = await provision_tenant(database, Passwords(settings.auth), TenantMigrations(), body)
+            created = await provision_tenant(
+                database, Passwords(settings.auth), TenantMigrations(), body, billing_enabled=settings.stripe.enabled
+            )
         finally:
             await database.dispose()
         _print_tenant(created.tenant)

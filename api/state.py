@@ -8,6 +8,7 @@ from celery import Celery
 
 from auth.services import AuthServices
 from auth.tokens import TokenSigner
+from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import dispatcher_session_info
 from core.metrics import ProductMetrics
@@ -27,6 +28,7 @@ class AppState:
     migrations: TenantMigrations
     celery: Celery
     metrics: ProductMetrics
+    stripe: StripeGateway | None  # None: billing is disabled (no Stripe secret key)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -41,4 +43,5 @@ class AppState:
             auth=AuthServices.build(settings),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
+            stripe=StripeGateway(settings.stripe) if settings.stripe.enabled else None,
         )

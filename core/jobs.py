@@ -39,12 +39,26 @@ class NoDispatcher:
 _DISPATCHER_KEY = "job_dispatcher"
 
 
-def enqueue(db: AsyncSession, name: str, *, countdown: float | None = None, **kwargs: Any) -> Job:
+def enqueue(
+    db: AsyncSession,
+    name: str,
+    *,
+    countdown: float | None = None,
+    for_tenant: uuid.UUID | None = None,
+    **kwargs: Any,
+) -> Job:
     """Queue ``name`` with JSON-serialisable ``kwargs``, for delivery after ``db`` commits.
 
-    The job belongs to the tenant ``db`` is scoped to; on an unscoped session it is a platform job.
+    The job belongs to the tenant ``db`` is scoped to; on an unscoped session it is a platform job,
+    unless ``for_tenant`` names the tenant it belongs to (shared-table work that routes to a tenant,
+    such as an inbound webhook). A scoped session never queues work for another tenant.
     """
-    job = Job(name=name, kwargs=kwargs, tenant_id=session_tenant_id(db), countdown=countdown)
+    tenant_id = session_tenant_id(db)
+    if for_tenant is not None:
+        if tenant_id is not None and tenant_id != for_tenant:
+            raise ValueError(f"job {name!r} queued for tenant {for_tenant} on a session of tenant {tenant_id}")
+        tenant_id = for_tenant
+    job = Job(name=name, kwargs=kwargs, tenant_id=tenant_id, countdown=countdown)
     dispatcher: JobDispatcher = db.sync_session.info.get(_DISPATCHER_KEY) or NoDispatcher()
     on_commit(db, lambda: dispatcher.dispatch(job))
     return job

@@ -7,11 +7,13 @@ The URLs a new user is most likely to export keep their conventional names too
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that must never reach production: the development defaults below.
 _PLACEHOLDER_SECRETS = frozenset({"", "change-me", "dev-insecure-secret-key-change-me-0000000000"})
@@ -143,6 +145,46 @@ class SentrySettings(BaseModel):
     traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
 
+class StripeSettings(BaseModel):
+    """Stripe Connect (billing/). An empty secret key disables billing: accounts answer ``billing_not_configured``."""
+
+    secret_key: SecretStr = SecretStr("")
+    # Pinned: the SDK's types and our parsing of Stripe's objects are written against this version.
+    api_version: str = "2026-10-28.endive"
+    # Empty: Stripe's own API. The tests point it at a local fake (tests/fakes/stripe_server.py).
+    api_base: str = ""
+    # Each endpoint has its own signing secrets; two at once during a rotation ("whsec_new,whsec_old").
+    platform_webhook_secrets: Annotated[list[SecretStr], NoDecode] = []
+    connect_webhook_secrets: Annotated[list[SecretStr], NoDecode] = []
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # The SDK's own retries of network errors and 5xx (they reuse our idempotency key).
+    max_network_retries: int = Field(default=2, ge=0, le=10)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where Stripe sends the merchant's browser back (our /hooks/stripe/onboarding/...); empty: the request's own base URL.
+    public_api_url: str = ""
+    # Where the merchant lands after onboarding; {slug} is the tenant's slug.
+    dashboard_url: str = "http://{slug}.localhost:3000/settings/payments"
+    onboarding_state_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Webhook events still unprocessed after this long are queued again by the beat sweep.
+    event_retry_after_seconds: int = Field(default=300, ge=10)
+    event_sweep_interval_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("platform_webhook_secrets", "connect_webhook_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        """Accept a comma-separated string as well as a JSON list (environment variables are strings)."""
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                return json.loads(stripped)
+            return [part.strip() for part in stripped.split(",") if part.strip()]
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_key.get_secret_value())
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(default=True, validation_alias=AliasChoices("json_format", "json"))
@@ -171,6 +213,7 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     ratelimit: RateLimitSettings = RateLimitSettings()
     sentry: SentrySettings = SentrySettings()
+    stripe: StripeSettings = StripeSettings()
 
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
     redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "COMMERCE_REDIS_URL"))
@@ -206,6 +249,13 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL (or COMMERCE_DB__URL) must be set in production")
             if not self.celery.broker_url:
                 raise ValueError("REDIS_URL (or COMMERCE_CELERY__BROKER_URL) must be set in production")
+        stripe = self.stripe
+        webhook_secrets = stripe.platform_webhook_secrets and stripe.connect_webhook_secrets
+        if self.environment is Environment.PRODUCTION and stripe.enabled and not webhook_secrets:
+            raise ValueError(
+                "COMMERCE_STRIPE__PLATFORM_WEBHOOK_SECRETS and COMMERCE_STRIPE__CONNECT_WEBHOOK_SECRETS must be set "
+                "when COMMERCE_STRIPE__SECRET_KEY is"
+            )
         if self.celery.task_soft_time_limit_seconds >= self.celery.task_time_limit_seconds:
             raise ValueError("COMMERCE_CELERY__TASK_SOFT_TIME_LIMIT_SECONDS must be below the hard time limit")
         return self

@@ -14,6 +14,7 @@ import auth.grants.models
 import auth.oauth.models
 import auth.operators.models
 import auth.staff.models
+import billing.models
 import commerce.shop.models
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url
@@ -41,4 +42,13 @@ def include_public_only(name: str | None, type_: str, parent_names: object) -> b
     return type_ != "schema" or name in (None, PUBLIC_SCHEMA)
 
 
-__all__ = ["auth", "commerce", "include_public_only", "public_metadata", "run_online", "tenant_metadata", "tenants"]
+__all__ = [
+    "auth",
+    "billing",
+    "commerce",
+    "include_public_only",
+    "public_metadata",
+    "run_online",
+    "tenant_metadata",
+    "tenants",
+]

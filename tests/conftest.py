@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures.tenants",
     "tests.fixtures.workers",
     "tests.fixtures.mail",
+    "tests.fixtures.billing",
     "tests.fixtures.oauth",
 ]
 

@@ -90,6 +90,7 @@ class CeleryDispatcher:
 
 def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
+    import workers.billing.tasks
     import workers.mail.tasks
     import workers.tasks  # noqa: F401 - declares the tasks (no side effects beyond the declarations)
 
@@ -115,6 +116,11 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "task": "tenants.fan_out",
                 "schedule": settings.celery.usage_collection_interval_seconds,
                 "kwargs": {"task_name": "tenants.collect_usage"},
+            },
+            # The webhook inbox's safety net: events whose processing job was lost are queued again.
+            "billing.retry_pending_events": {
+                "task": "billing.retry_pending_events",
+                "schedule": settings.stripe.event_sweep_interval_seconds,
             },
         },
     )

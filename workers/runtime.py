@@ -7,12 +7,14 @@ Tasks are synchronous Celery functions; each worker thread keeps one ``asyncio.R
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import JobDispatcher, dispatcher_session_info
 from core.settings import Settings
@@ -44,6 +46,11 @@ class WorkerRuntime:
             )
         return database
 
+    @functools.cached_property
+    def stripe(self) -> StripeGateway:
+        """The Stripe gateway (``BillingNotConfigured`` without a secret key). It keeps one client per event loop."""
+        return StripeGateway(self.settings.stripe)
+
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` in one transaction routed to ``tenant``; commit, then deliver the jobs it queued."""
 
@@ -69,6 +76,8 @@ class WorkerRuntime:
     def close(self) -> None:
         database: Database | None = getattr(self._local, "database", None)
         runner: asyncio.Runner | None = getattr(self._local, "runner", None)
+        if runner is not None and "stripe" in self.__dict__:  # a gateway this thread built: close its connections
+            runner.run(self.stripe.aclose())
         if database is not None and runner is not None:
             runner.run(database.dispose())
         if runner is not None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.admin import api_keys, auth, oauth_clients, shop
+from api.admin import api_keys, auth, billing, oauth_clients, shop
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 
 router = APIRouter(prefix="/admin/v1", responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope))
 router.include_router(auth.router)
 router.include_router(shop.router)
+router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(oauth_clients.router)

@@ -48,7 +48,9 @@ async def create_tenant(body: TenantCreate, state: State, operator: CurrentOpera
     The owner's one-time password is in the response and nowhere else.
     """
     with timed(state.metrics.provisioning):
-        created = await provision_tenant(state.database, state.auth.passwords, state.migrations, body)
+        created = await provision_tenant(
+            state.database, state.auth.passwords, state.migrations, body, billing_enabled=state.settings.stripe.enabled
+        )
     return TenantCreated(
         tenant=TenantRead.model_validate(created.tenant),
         owner=OwnerCredentials(email=created.owner_email, password=created.owner_password),

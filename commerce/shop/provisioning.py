@@ -35,9 +35,19 @@ class ProvisionedTenant:
 
 
 async def provision_tenant(
-    database: Database, passwords: Passwords, migrations: TenantMigrations, body: TenantCreate
+    database: Database,
+    passwords: Passwords,
+    migrations: TenantMigrations,
+    body: TenantCreate,
+    *,
+    billing_enabled: bool = False,
 ) -> ProvisionedTenant:
-    """Create a ready-to-use tenant and its owner account with a one-time password."""
+    """Create a ready-to-use tenant and its owner account with a one-time password.
+
+    With ``billing_enabled`` (the deployment has a Stripe key), its Stripe connected account is created by
+    a job queued in the same transaction; without it no job is queued at all, rather than one that would
+    only find billing disabled (``POST /platform/v1/tenants/{id}/billing/sync`` creates it later).
+    """
     owner_password = secrets.token_urlsafe(24)  # 192 random bits
     password_hash = passwords.hash_generated_secret(owner_password)
 
@@ -53,6 +63,8 @@ async def provision_tenant(
             tenant = await tenants_service.activate(db, tenant.id, revision=revision)
             # The slow parts go to workers, after the commit (never the password: it is shown once, to the caller).
             jobs.enqueue(db, "mail.send_welcome", staff_id=str(owner.id))
+            if billing_enabled:
+                jobs.enqueue(db, "billing.create_connected_account")
             await db.commit()
     except BaseException as exc:  # cancellation too: never leave a tenant in ``provisioning`` if we can help it
         log.exception("provisioning failed", extra={"tenant_id": str(tenant.id)})

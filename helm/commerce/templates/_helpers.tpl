@@ -123,6 +123,9 @@ The signing key, when not given, is generated once per render (shared by both co
 {{- with $s.flowerBasicAuth }}{{ $_ := set $data "COMMERCE_CELERY__FLOWER_BASIC_AUTH" . }}{{ end }}
 {{- with $s.mailPassword }}{{ $_ := set $data "COMMERCE_MAIL__PASSWORD" . }}{{ end }}
 {{- with $s.sentryDsn }}{{ $_ := set $data "COMMERCE_SENTRY__DSN" . }}{{ end }}
+{{- with $s.stripeSecretKey }}{{ $_ := set $data "COMMERCE_STRIPE__SECRET_KEY" . }}{{ end }}
+{{- with $s.stripePlatformWebhookSecrets }}{{ $_ := set $data "COMMERCE_STRIPE__PLATFORM_WEBHOOK_SECRETS" . }}{{ end }}
+{{- with $s.stripeConnectWebhookSecrets }}{{ $_ := set $data "COMMERCE_STRIPE__CONNECT_WEBHOOK_SECRETS" . }}{{ end }}
 {{- range $name, $value := $s.env }}{{ $_ := set $data $name (toString $value) }}{{ end }}
 {{- range $name, $value := $data }}
 {{ $name }}: {{ $value | b64enc | quote }}

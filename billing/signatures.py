@@ -1,0 +1,110 @@
+"""Signed values billing checks without Stripe's SDK: Stripe's webhook signatures, our onboarding state."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from billing.errors import InvalidOnboardingState, InvalidWebhookSignature
+
+# --- Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">[,v1=...] -------------------
+
+
+def verify_stripe_signature(
+    payload: bytes, header: str | None, secrets: Sequence[str], *, tolerance_seconds: int, now: float | None = None
+) -> int:
+    """Check ``header`` against the raw body with every configured secret (a rotation has two); return its timestamp.
+
+    Accepts any ``v1`` value (Stripe sends one per active secret during a rotation) that matches any
+    secret, compared in constant time, and refuses timestamps further than ``tolerance_seconds`` from
+    now in either direction (replays). Everything else is ``InvalidWebhookSignature``.
+    """
+    if not header or not secrets:
+        raise InvalidWebhookSignature()
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                timestamp = int(value)
+            except ValueError as exc:
+                raise InvalidWebhookSignature() from exc
+        elif key == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise InvalidWebhookSignature()
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance_seconds:
+        raise InvalidWebhookSignature("the signature's timestamp is outside the tolerance")
+    signed = str(timestamp).encode() + b"." + payload
+    matched = False
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        for candidate in signatures:
+            # No early exit: every comparison runs, so timing says nothing about which secret matched.
+            matched |= hmac.compare_digest(expected, candidate)
+    if not matched:
+        raise InvalidWebhookSignature()
+    return timestamp
+
+
+def stripe_signature_header(payload: bytes, secrets: Sequence[str], *, timestamp: int | None = None) -> str:
+    """The header Stripe would send for ``payload`` (one ``v1`` per secret). For tests and local tooling."""
+    t = int(time.time()) if timestamp is None else timestamp
+    signed = str(t).encode() + b"." + payload
+    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
+    return ",".join(parts)
+
+
+# --- onboarding state: which tenant a browser coming back from Stripe belongs to, unforgeable, expiring ------
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingState:
+    tenant_id: uuid.UUID
+    expires_at: int
+
+
+_STATE_PURPOSE = b"billing.onboarding-state.v1"
+
+
+def _state_key(secret_key: str) -> bytes:
+    # Derived per purpose: a token signed with the same secret for something else never verifies here.
+    return hmac.new(secret_key.encode(), _STATE_PURPOSE, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_onboarding_state(tenant_id: uuid.UUID, secret_key: str, *, ttl_seconds: int, now: float | None = None) -> str:
+    expires = int((time.time() if now is None else now) + ttl_seconds)
+    body = _b64(json.dumps({"t": str(tenant_id), "e": expires}, separators=(",", ":")).encode())
+    mac = _b64(hmac.new(_state_key(secret_key), body.encode(), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def verify_onboarding_state(state: str, secret_key: str, *, now: float | None = None) -> OnboardingState:
+    body, _, mac = state.partition(".")
+    expected = _b64(hmac.new(_state_key(secret_key), body.encode(), hashlib.sha256).digest())
+    if not mac or not hmac.compare_digest(expected, mac):
+        raise InvalidOnboardingState()
+    try:
+        data = json.loads(_unb64(body))
+        parsed = OnboardingState(tenant_id=uuid.UUID(data["t"]), expires_at=int(data["e"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidOnboardingState() from exc
+    if parsed.expires_at < (time.time() if now is None else now):
+        raise InvalidOnboardingState()
+    return parsed

@@ -1,0 +1,1 @@
+"""Billing task adapters (Stripe Connect)."""
