@@ -11,7 +11,7 @@ from auth.errors import MissingScope
 
 class PrincipalKind(StrEnum):
     STAFF = "staff"
-    API_KEY = "api_key"
+    API_KEY = "api_key"  # pragma: allowlist secret - a kind of principal
     CUSTOMER = "customer"
     CLIENT = "client"
 

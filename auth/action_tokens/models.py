@@ -13,7 +13,7 @@ from core.ids import new_id
 
 class Purpose(StrEnum):
     STAFF_INVITATION = "staff_invitation"
-    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105 # pragma: allowlist secret - a purpose, not a password
 
 
 class ActionToken(TenantBase):
