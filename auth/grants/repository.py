@@ -7,11 +7,31 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.grants.models import Token
+from auth.staff.models import StaffMember
 
 
 async def get_by_access_hash(db: AsyncSession, access_hash: bytes) -> Token | None:
     token: Token | None = await db.scalar(select(Token).where(Token.access_token_hash == access_hash))
     return token
+
+
+async def get_live_staff_token(
+    db: AsyncSession, access_hash: bytes, *, now: datetime
+) -> tuple[Token, StaffMember] | None:
+    """The live staff token and its active member, in one round trip (every admin request asks)."""
+    row = (
+        await db.execute(
+            select(Token, StaffMember)
+            .join(StaffMember, StaffMember.id == Token.staff_id)
+            .where(
+                Token.access_token_hash == access_hash,
+                Token.revoked_at.is_(None),
+                Token.access_expires_at > now,
+                StaffMember.is_active.is_(True),
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 async def get_by_refresh_hash(db: AsyncSession, refresh_hash: bytes, *, lock: bool = False) -> Token | None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.grants import repository
 from auth.grants.models import Holder, Token
 from auth.secrets import SecretHasher, SecretKind, new_secret
+from auth.staff.models import StaffMember
 from core.clock import utcnow
 from core.ids import new_id
 
@@ -132,6 +133,13 @@ async def find_by_secret(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid
     """The token row behind an access or a refresh token, whatever its state (revocation, introspection)."""
     secret_hash = hasher.hash(secret, tenant_id=tenant_id)
     return await repository.get_by_access_hash(db, secret_hash) or await repository.get_by_refresh_hash(db, secret_hash)
+
+
+async def find_staff_access(
+    db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, access_token: str
+) -> tuple[Token, StaffMember] | None:
+    """The live staff token behind an access token presented to this tenant, with its active member."""
+    return await repository.get_live_staff_token(db, hasher.hash(access_token, tenant_id=tenant_id), now=utcnow())
 
 
 async def find_refresh(

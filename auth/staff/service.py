@@ -73,12 +73,10 @@ async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantConte
 
     A token of another tenant hashes differently and matches nothing: it fails closed before any data is read.
     """
-    token = await grants.find_access(db, auth.hasher, tenant.id, access_token)
-    if token is None or token.holder is not Holder.STAFF or token.staff_id is None:
+    found = await grants.find_staff_access(db, auth.hasher, tenant.id, access_token)
+    if found is None:
         raise InvalidToken()
-    member = await repository.get_active(db, token.staff_id)
-    if member is None:
-        raise InvalidToken()
+    token, member = found
     return Principal(
         kind=PrincipalKind.STAFF,
         id=member.id,
