@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.admin import api_keys, auth, shop
+from api.admin import api_keys, auth, shop, staff
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 
@@ -12,3 +12,4 @@ router = APIRouter(prefix="/admin/v1", responses=problems(*TENANT_SURFACE_PROBLE
 router.include_router(auth.router)
 router.include_router(shop.router)
 router.include_router(api_keys.router)
+router.include_router(staff.router)
