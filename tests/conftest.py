@@ -26,7 +26,13 @@ from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Enviro
 from tenants.fleet import migrate_public
 from tests.fixtures.smtp import SmtpSink
 
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.tenants", "tests.fixtures.workers", "tests.fixtures.mail"]
+pytest_plugins = [
+    "tests.fixtures.auth",
+    "tests.fixtures.tenants",
+    "tests.fixtures.workers",
+    "tests.fixtures.mail",
+    "tests.fixtures.staff",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Production-strength argon2 costs ~50 ms a hash; the suite hashes hundreds of passwords.

@@ -261,12 +261,12 @@ async def transfer_ownership(db: AsyncSession, staff_id: uuid.UUID, *, actor: Pr
     """
     if actor.kind is not PrincipalKind.STAFF:
         raise OwnerOnly("ownership is transferred by the owner's own sign-in, never by an API key")
-    if staff_id == actor.id:
-        raise InvalidOwnershipTarget("you already own the shop")
     members = await repository.lock(db, [actor.id, staff_id])
     owner = members.get(actor.id)
     if owner is None or owner.role is not StaffRole.OWNER or not owner.is_active:
         raise OwnerOnly()
+    if staff_id == actor.id:
+        raise InvalidOwnershipTarget("you already own the shop")
     target = members.get(staff_id)
     if target is None:
         raise StaffMemberNotFound()
