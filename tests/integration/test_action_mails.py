@@ -28,7 +28,7 @@ from core.settings import Settings
 from tenants.context import TenantContext, tenant_session
 from tests.fixtures.mail import MailServer
 from tests.fixtures.smtp import SmtpSink
-from tests.fixtures.staff import Invite, MakeStaff
+from tests.fixtures.staff import InvitationToken, Invite, MakeStaff
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT, context_of, send
 from workers.app import dispatcher_of
@@ -257,20 +257,16 @@ async def test_an_unknown_customer_gets_no_reset_mail(
 
 
 async def test_a_failed_send_leaves_no_token_and_keeps_the_previous_link(
-    database: Database, settings: Settings, tenant_a: TenantHandle, invite: Invite
+    database: Database, settings: Settings, tenant_a: TenantHandle, invite: Invite, invitation_token: InvitationToken
 ) -> None:
     class Unreachable:
         async def send(self, mail: object) -> None:
             raise ConnectionError("smtp down")
 
     invited = await invite(tenant_a)
+    earlier = await invitation_token(tenant_a, str(invited["id"]))
     tenant = await context_of(database, tenant_a)
     auth = AuthServices.build(settings.auth)
-    async with tenant_session(database, tenant) as db:
-        earlier = await action_tokens.issue(
-            db, auth, tenant.id, Purpose.STAFF_INVITATION, uuid.UUID(str(invited["id"])), ttl_seconds=3_600
-        )
-        await db.commit()
 
     async def run_task() -> None:  # as the task's unit of work does: commit only if sending succeeded
         async with tenant_session(database, tenant) as db:
