@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from functools import lru_cache
+from string import Formatter
 from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr, field_validator, model_validator
@@ -65,12 +66,23 @@ class AuthSettings(BaseModel):
     customer_session_ttl_seconds: int = Field(default=3_600, ge=300)
     invitation_ttl_seconds: int = Field(default=7 * 86_400, ge=3_600)
     password_reset_ttl_seconds: int = Field(default=3_600, ge=300, le=86_400)
+    # The link in a staff invitation mail: the merchant dashboard's page that asks for a password and calls
+    # POST /admin/v1/staff/invitations/accept. Placeholders: {token} (required), {slug}, {origin}.
+    invitation_url_template: str = "https://dashboard.example.com/invitations/accept?shop={slug}&token={token}"
     # OAuth endpoints refuse plain HTTP unless this is off (development and tests on http://*.localhost).
     oauth_require_https: bool = True
     # argon2id parameters (RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+
+    @field_validator("invitation_url_template")
+    @classmethod
+    def _known_placeholders(cls, template: str) -> str:
+        fields = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        if "token" not in fields or not fields <= {"token", "slug", "origin"}:
+            raise ValueError("the invitation URL template takes {token} and optionally {slug} and {origin}")
+        return template
 
 
 class MigrationSettings(BaseModel):

@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
+    "tests.fixtures.staff",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

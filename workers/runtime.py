@@ -10,10 +10,12 @@ import asyncio
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.services import AuthServices
 from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import JobDispatcher, dispatcher_session_info
@@ -34,6 +36,11 @@ class WorkerRuntime:
         if runner is None:
             runner = self._local.runner = asyncio.Runner()
         return runner.run(work)
+
+    @cached_property
+    def auth(self) -> AuthServices:
+        """Keyed hashes of the tokens tasks issue (invitation and password-reset links); built once per process."""
+        return AuthServices.build(self.settings)
 
     @property
     def database(self) -> Database:

@@ -13,7 +13,7 @@ from core.errors import TooManyAttempts
 router = APIRouter(prefix="/auth", tags=["admin: auth"])
 
 
-def _token_read(issued: IssuedTokens) -> StaffTokenRead:
+def token_read(issued: IssuedTokens) -> StaffTokenRead:
     assert issued.refresh_token is not None  # staff sign-ins always come with a refresh token
     return StaffTokenRead(
         access_token=issued.access_token, expires_in=issued.expires_in, refresh_token=issued.refresh_token
@@ -36,7 +36,7 @@ async def create_staff_token(
     issued = await staff_service.sign_in(
         db, state.auth, tenant, email=body.email, password=body.password, ip=client_ip(request)
     )
-    return _token_read(issued)
+    return token_read(issued)
 
 
 @router.post(
@@ -47,7 +47,7 @@ async def create_staff_token(
 )
 async def refresh_staff_token(body: StaffRefresh, state: State, tenant: Tenant, db: TenantSession) -> StaffTokenRead:
     """Exchange a refresh token for a new pair. Each refresh token works once; a second use revokes the sign-in."""
-    return _token_read(await staff_service.refresh(db, state.auth, tenant, body.refresh_token))
+    return token_read(await staff_service.refresh(db, state.auth, tenant, body.refresh_token))
 
 
 @router.post("/logout", status_code=204, operation_id="admin_auth_logout", responses=problems(InvalidToken))

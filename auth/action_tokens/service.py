@@ -55,3 +55,8 @@ async def consume(
     row.used_at = now
     await db.flush()
     return row.subject_id
+
+
+async def revoke_outstanding(db: AsyncSession, purpose: Purpose, subject_id: uuid.UUID) -> None:
+    """Spend every unused token of ``purpose`` for ``subject_id``: links already mailed stop working."""
+    await repository.spend_outstanding(db, purpose, subject_id, at=utcnow())

@@ -31,7 +31,12 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 async def create_key(
     db: AsyncSession, auth: AuthServices, tenant: TenantContext, body: ApiKeyCreate, *, actor: Principal
 ) -> tuple[ApiKey, str]:
-    """A new key with the scopes asked for; returns it with its secret, which is never retrievable again."""
+    """A new key with the scopes asked for; returns it with its secret, which is never retrievable again.
+
+    A caller grants only scopes it holds itself: a key allowed to manage keys cannot mint a broader one.
+    """
+    for scope in body.scopes:
+        actor.require(scope)
     if await repository.count_live(db) >= MAX_KEYS:
         raise ApiKeyLimitReached()
     secret = new_secret(SecretKind.API_KEY)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import TenantBase, created_at_column, str_enum, updated_at_column
@@ -25,6 +25,8 @@ class StaffMember(TenantBase):
     __table_args__ = (
         CheckConstraint("email = lower(email)", "email_lowercase"),
         CheckConstraint("role IN ('owner', 'admin', 'staff', 'read_only')", "role"),
+        # Exactly one owner: the database refuses a second one even if two transfers race (migration 0004).
+        Index("uq_staff_members_one_owner", text("(true)"), unique=True, postgresql_where=text("role = 'owner'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -38,3 +40,8 @@ class StaffMember(TenantBase):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set while an invitation is pending: the member has no password until they accept it.
     invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited and not yet accepted: no password, cannot sign in."""
+        return self.invited_at is not None

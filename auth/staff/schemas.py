@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, EmailStr, Field
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from auth.staff.models import StaffRole
+from core.validation import DisplayName, reject_explicit_nulls
 
 
 class StaffLogin(BaseModel):
@@ -17,3 +24,60 @@ class StaffTokenRead(BaseModel):
 
 class StaffRefresh(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=200)
+
+
+def _lowercase(email: str) -> str:
+    return email.lower()
+
+
+StaffEmail = Annotated[EmailStr, AfterValidator(_lowercase)]
+_ROLE = "`admin`, `staff` or `read_only`. `owner` is refused (422): ownership moves only by transfer."
+
+
+class StaffMemberRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    object: str = "staff_member"
+    id: uuid.UUID
+    email: str
+    name: str
+    role: StaffRole
+    is_active: bool
+    invitation_pending: bool = Field(description="Invited and not yet accepted: no password, cannot sign in.")
+    invited_at: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class StaffInvite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: StaffEmail
+    name: Annotated[str, Field(max_length=200)] = ""
+    role: StaffRole = Field(description=_ROLE)
+
+
+class StaffUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: DisplayName | None = None
+    role: StaffRole | None = Field(default=None, description=_ROLE)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> StaffUpdate:
+        reject_explicit_nulls(self, "name", "role")
+        return self
+
+
+class InvitationAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200, description="The `act_...` token from the invitation mail.")
+    password: str = Field(description="12 to 256 characters.")
+    name: DisplayName | None = Field(default=None, description="Replaces the name given in the invitation.")
+
+
+class OwnershipTransfer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    staff_id: uuid.UUID = Field(description="An active member who has accepted their invitation.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,11 +79,10 @@ async def test_worker_counts_tasks_by_name_and_outcome(
     send(celery_worker, "tests.observe", await context_of(database, tenant_a), marker=new_marker()).get(timeout=TIMEOUT)
     with pytest.raises(Exception, match="tenant"):
         send(celery_worker, "tests.observe", None, marker=new_marker()).get(timeout=TIMEOUT)
-    # The counter moves in task_postrun, which Celery fires after storing the result that .get() returned.
-    for _ in range(100):
-        if failures._value.get() == before_failed + 1:
-            break
-        await asyncio.sleep(0.05)
+    # The result is stored before task_postrun counts the task: give the worker thread a moment to count.
+    deadline = time.monotonic() + TIMEOUT
+    while failures._value.get() < before_failed + 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     assert successes._value.get() == before_ok + 1
     assert failures._value.get() == before_failed + 1
     exposition = generate_latest(metrics.registry).decode()

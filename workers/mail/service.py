@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.action_tokens import service as action_tokens
+from auth.action_tokens.models import Purpose
+from auth.customers.models import Customer
+from auth.services import AuthServices
 from auth.staff import repository as staff_repository
 from commerce.shop import service as shop_service
 from commerce.shop.models import ShopSettings
@@ -49,6 +54,109 @@ async def send_welcome(
     )
     await sender.send(mail)
     return mail
+
+
+async def send_staff_invitation(
+    db: AsyncSession,
+    tenant: TenantContext,
+    sender: MailSender,
+    settings: Settings,
+    auth: AuthServices,
+    *,
+    staff_id: uuid.UUID,
+) -> OutgoingMail | None:
+    """Mail a pending staff member a single-use link to join the team.
+
+    The token is created here, in the task's transaction, and exists in clear only in the mail; it spends
+    the member's earlier invitation tokens. If sending fails the transaction rolls back: no token is left
+    behind and the earlier links keep working. A member who accepted, or was deactivated, before the job
+    ran gets nothing; that is not a failure.
+    """
+    member = await staff_repository.get(db, staff_id)
+    if member is None or not member.is_active or not member.invitation_pending:
+        log.info("invitation mail skipped: no pending active staff member", extra={"staff_id": str(staff_id)})
+        return None
+    shop = await shop_service.get_shop(db)
+    ttl = settings.auth.invitation_ttl_seconds
+    token = await action_tokens.issue(db, auth, tenant.id, Purpose.STAFF_INVITATION, member.id, ttl_seconds=ttl)
+    link = settings.auth.invitation_url_template.format(
+        token=quote(token, safe=""), slug=quote(tenant.slug, safe=""), origin=tenant_origin(tenant, settings)
+    )
+    context = {
+        **branding(shop, settings),
+        "member_name": member.name,
+        "member_email": member.email,
+        "role": member.role.value.replace("_", " "),
+        "link": link,
+        "valid_for": duration(ttl),
+    }
+    mail = OutgoingMail(
+        to=member.email,
+        subject=f"You are invited to join {shop.name}",
+        text=render("staff_invitation.txt", **context),
+        html=render("staff_invitation.html", **context),
+        from_name=sender_name(shop, settings),
+        reply_to=shop.support_email,
+    )
+    await sender.send(mail)
+    return mail
+
+
+async def send_password_reset(
+    db: AsyncSession,
+    tenant: TenantContext,
+    sender: MailSender,
+    settings: Settings,
+    auth: AuthServices,
+    *,
+    customer_id: uuid.UUID,
+) -> OutgoingMail | None:
+    """Mail a shopper a single-use link to choose a new password, on the shop's own host.
+
+    Same token rules as the invitation; a customer deleted before the job ran gets nothing.
+    """
+    # By primary key, so this module needs no query of the customers package (owned by the OAuth server).
+    customer = await db.get(Customer, customer_id)
+    if customer is None:
+        log.info("password reset mail skipped: no such customer", extra={"customer_id": str(customer_id)})
+        return None
+    shop = await shop_service.get_shop(db)
+    ttl = settings.auth.password_reset_ttl_seconds
+    token = await action_tokens.issue(db, auth, tenant.id, Purpose.PASSWORD_RESET, customer.id, ttl_seconds=ttl)
+    context = {
+        **branding(shop, settings),
+        "customer_name": customer.name,
+        "link": f"{tenant_origin(tenant, settings)}/oauth/password-reset?token={quote(token, safe='')}",
+        "valid_for": duration(ttl),
+    }
+    mail = OutgoingMail(
+        to=customer.email,
+        subject=f"Reset your password at {shop.name}",
+        text=render("password_reset.txt", **context),
+        html=render("password_reset.html", **context),
+        from_name=sender_name(shop, settings),
+        reply_to=shop.support_email,
+    )
+    await sender.send(mail)
+    return mail
+
+
+def tenant_origin(tenant: TenantContext, settings: Settings) -> str:
+    """The shop's own origin, ``https://<slug>.<base domain>`` (``http://`` where plain HTTP is allowed)."""
+    base_domain = settings.tenancy.base_domain
+    if not base_domain:
+        raise ValueError("COMMERCE_TENANCY__BASE_DOMAIN is empty: a mailed link has no host to point to")
+    scheme = "https" if settings.auth.oauth_require_https else "http"
+    return f"{scheme}://{tenant.slug}.{base_domain}"
+
+
+def duration(seconds: int) -> str:
+    """``7 days``, ``1 hour``, ``30 minutes``: how long a mailed link works, in the largest whole unit."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def branding(shop: ShopSettings, settings: Settings) -> dict[str, str | None]:

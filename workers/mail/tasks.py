@@ -19,3 +19,28 @@ def send_welcome(task: CommerceTask, staff_id: str) -> None:
     task.runtime.in_tenant(
         tenant, lambda db: mail_service.send_welcome(db, tenant, sender, settings, staff_id=owner_id)
     )
+
+
+# Not idempotent either: each run mails a new link (spending the previous one).
+@tenant_task("mail.send_staff_invitation")
+def send_staff_invitation(task: CommerceTask, staff_id: str) -> None:
+    """The message carries the member's id only; the token is created by this task and exists only in the mail."""
+    tenant, settings, auth = task.tenant, task.runtime.settings, task.runtime.auth
+    sender = create_mail_sender(settings)
+    member_id = uuid.UUID(staff_id)
+    task.runtime.in_tenant(
+        tenant,
+        lambda db: mail_service.send_staff_invitation(db, tenant, sender, settings, auth, staff_id=member_id),
+    )
+
+
+@tenant_task("mail.send_password_reset")
+def send_password_reset(task: CommerceTask, customer_id: str) -> None:
+    """The message carries the customer's id only; the token is created by this task and exists only in the mail."""
+    tenant, settings, auth = task.tenant, task.runtime.settings, task.runtime.auth
+    sender = create_mail_sender(settings)
+    shopper_id = uuid.UUID(customer_id)
+    task.runtime.in_tenant(
+        tenant,
+        lambda db: mail_service.send_password_reset(db, tenant, sender, settings, auth, customer_id=shopper_id),
+    )
