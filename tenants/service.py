@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.errors import InvalidCursor, VersionMismatch
-from core.pagination import split_page
+from core.errors import VersionMismatch
+from core.pagination import cursor_row, split_page
 from tenants import repository
 from tenants.errors import (
     InvalidTenantTransition,
@@ -112,14 +112,7 @@ async def list_tenants(
     db: AsyncSession, *, limit: int, starting_after: str | None, status: TenantStatus | None
 ) -> tuple[list[Tenant], bool]:
     """A page of tenants in creation order, and whether more follow."""
-    after = None
-    if starting_after is not None:
-        try:
-            after = await repository.get(db, uuid.UUID(starting_after))
-        except ValueError as exc:
-            raise InvalidCursor() from exc
-        if after is None:
-            raise InvalidCursor()
+    after = await cursor_row(starting_after, lambda tenant_id: repository.get(db, tenant_id))
     rows = await repository.list_page(db, limit, after=after, status=status)
     return split_page(rows, limit)
 

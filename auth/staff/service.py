@@ -59,8 +59,7 @@ from auth.staff.models import StaffMember, StaffRole
 from auth.staff.schemas import InvitationAccept, StaffInvite, StaffUpdate
 from core import jobs
 from core.clock import utcnow
-from core.errors import InvalidCursor
-from core.pagination import split_page
+from core.pagination import cursor_row, split_page
 from tenants.context import TenantContext
 
 INVITATION_JOB = "mail.send_staff_invitation"
@@ -140,14 +139,7 @@ async def count_active(db: AsyncSession) -> int:
 
 async def list_members(db: AsyncSession, *, limit: int, starting_after: str | None) -> tuple[list[StaffMember], bool]:
     """A page of members (active, deactivated and invited) in creation order, and whether more follow."""
-    after = None
-    if starting_after is not None:
-        try:
-            after = await repository.get(db, uuid.UUID(starting_after))
-        except ValueError as exc:
-            raise InvalidCursor() from exc
-        if after is None:
-            raise InvalidCursor()
+    after = await cursor_row(starting_after, lambda staff_id: repository.get(db, staff_id))
     return split_page(await repository.list_page(db, limit, after=after), limit)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 
 import httpx
@@ -11,10 +10,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from auth.action_tokens import service as action_tokens
-from auth.action_tokens.models import Purpose
-from auth.customers import repository as customers_repository
-from auth.services import AuthServices
 from core.db import Database
 from core.settings import Settings
 from tests.fixtures.oauth import (
@@ -23,6 +18,7 @@ from tests.fixtures.oauth import (
     RegisterClient,
     authorize_query,
     callback_params,
+    password_reset_token,
     pkce,
     token_request,
 )
@@ -99,15 +95,7 @@ async def test_no_credential_is_stored_in_clear_or_logged(
     )
     secrets["rotated refresh token"] = refreshed.json()["refresh_token"]
 
-    auth = AuthServices.build(settings)
-    async with database.scoped_session(tenant_a.schema_name) as db:
-        customer = await customers_repository.get_by_email(db, browser.email)
-        assert customer is not None
-        reset = await action_tokens.issue(
-            db, auth, uuid.UUID(tenant_a.id), Purpose.PASSWORD_RESET, customer.id, ttl_seconds=600
-        )
-        await db.commit()
-    await auth.close()
+    reset = await password_reset_token(database, settings, tenant_a, browser.email)
     secrets["password reset token"] = reset
     new_password = "a-brand-new-password-42"  # pragma: allowlist secret
     token = await browser.csrf(f"/oauth/password-reset?token={reset}")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 import httpx
 from fastapi import FastAPI
 
-from auth.action_tokens import service as action_tokens
-from auth.action_tokens.models import Purpose
-from auth.customers import repository as customers_repository
-from auth.services import AuthServices
 from core.db import Database
 from core.settings import Settings
 from tests.fixtures.oauth import (
@@ -21,6 +16,7 @@ from tests.fixtures.oauth import (
     authorize_query,
     callback_params,
     origin,
+    password_reset_token,
     pkce,
     token_request,
 )
@@ -126,15 +122,7 @@ async def test_password_reset_link_works_once_and_ends_the_old_tokens(
 ) -> None:
     browser = browser_for(tenant_a)
     token = await _shopper_token(app, tenant_a, register_client, browser, "customer:profile")
-    auth = AuthServices.build(settings)
-    async with database.scoped_session(tenant_a.schema_name) as db:
-        customer = await customers_repository.get_by_email(db, browser.email)
-        assert customer is not None
-        reset = await action_tokens.issue(
-            db, auth, uuid.UUID(tenant_a.id), Purpose.PASSWORD_RESET, customer.id, ttl_seconds=600
-        )
-        await db.commit()
-    await auth.close()
+    reset = await password_reset_token(database, settings, tenant_a, browser.email)
 
     async def submit() -> httpx.Response:
         csrf = await browser.csrf(f"/oauth/password-reset?token={reset}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
-from auth.customers.models import Customer
+from auth.customers import service as customers_service
 from auth.services import AuthServices
 from auth.staff import repository as staff_repository
 from commerce.shop import service as shop_service
@@ -44,16 +45,7 @@ async def send_welcome(
         "slug": tenant.slug,
         "shop_host": f"{tenant.slug}.{settings.tenancy.base_domain}" if settings.tenancy.base_domain else None,
     }
-    mail = OutgoingMail(
-        to=owner.email,
-        subject=f"Your shop {shop.name} is ready",
-        text=render("welcome.txt", **context),
-        html=render("welcome.html", **context),
-        from_name=sender_name(shop, settings),
-        reply_to=shop.support_email,
-    )
-    await sender.send(mail)
-    return mail
+    return await _send(sender, shop, settings, owner.email, f"Your shop {shop.name} is ready", "welcome", context)
 
 
 async def send_staff_invitation(
@@ -90,16 +82,8 @@ async def send_staff_invitation(
         "link": link,
         "valid_for": duration(ttl),
     }
-    mail = OutgoingMail(
-        to=member.email,
-        subject=f"You are invited to join {shop.name}",
-        text=render("staff_invitation.txt", **context),
-        html=render("staff_invitation.html", **context),
-        from_name=sender_name(shop, settings),
-        reply_to=shop.support_email,
-    )
-    await sender.send(mail)
-    return mail
+    subject = f"You are invited to join {shop.name}"
+    return await _send(sender, shop, settings, member.email, subject, "staff_invitation", context)
 
 
 async def send_password_reset(
@@ -115,8 +99,7 @@ async def send_password_reset(
 
     Same token rules as the invitation; a customer deleted before the job ran gets nothing.
     """
-    # By primary key, so this module needs no query of the customers package (owned by the OAuth server).
-    customer = await db.get(Customer, customer_id)
+    customer = await customers_service.find_customer(db, customer_id)
     if customer is None:
         log.info("password reset mail skipped: no such customer", extra={"customer_id": str(customer_id)})
         return None
@@ -129,11 +112,25 @@ async def send_password_reset(
         "link": f"{tenant_origin(tenant, settings)}/oauth/password-reset?token={quote(token, safe='')}",
         "valid_for": duration(ttl),
     }
+    subject = f"Reset your password at {shop.name}"
+    return await _send(sender, shop, settings, customer.email, subject, "password_reset", context)
+
+
+async def _send(
+    sender: MailSender,
+    shop: ShopSettings,
+    settings: Settings,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+) -> OutgoingMail:
+    """Render ``<template>.txt`` and ``.html`` and send them from the platform, on behalf of the shop."""
     mail = OutgoingMail(
-        to=customer.email,
-        subject=f"Reset your password at {shop.name}",
-        text=render("password_reset.txt", **context),
-        html=render("password_reset.html", **context),
+        to=to,
+        subject=subject,
+        text=render(f"{template}.txt", **context),
+        html=render(f"{template}.html", **context),
         from_name=sender_name(shop, settings),
         reply_to=shop.support_email,
     )
