@@ -204,10 +204,13 @@ CustomerToken = Annotated[Principal, Security(storefront_customer)]
 CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["customer:profile"])]
 
 
-async def signed_in_staff(principal: Annotated[Principal, Security(merchant_principal)]) -> Principal:
-    if principal.kind is not PrincipalKind.STAFF:
-        raise InvalidToken("this action needs a staff member's token, not an API key")
-    return principal
+async def signed_in_staff(
+    state: State, tenant: Tenant, db: TenantSession, token: Annotated[str | None, Depends(_staff_bearer)]
+) -> Principal:
+    """A staff member's own sign-in (never an API key): for acting on the sign-in itself, such as logout."""
+    if token is None or kind_of(token) is not SecretKind.STAFF_ACCESS:
+        raise InvalidToken("this action needs a staff member's access token")
+    return await staff_service.authenticate(db, state.auth, tenant, token)
 
 
 CurrentStaff = Annotated[Principal, Depends(signed_in_staff)]

@@ -6,12 +6,20 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auth import scopes
+from core.clock import utcnow
 
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(min_length=1, description="Admin scopes the key holds; `x:write` implies `x:read`.")
     expires_at: datetime | None = Field(default=None, description="Optional; the key stops working then.")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value.tzinfo is None or value <= utcnow()):
+            raise ValueError("expires_at must be a future time with a time zone (RFC 3339)")
+        return value
 
     @field_validator("scopes")
     @classmethod

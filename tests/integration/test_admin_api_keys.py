@@ -225,3 +225,13 @@ async def test_a_staff_token_of_tenant_a_is_refused_on_tenant_b(
         "/admin/v1/auth/refresh", json={"refresh_token": admin.refresh_token}, headers={"x-tenant": tenant_b.slug}
     )
     assert refresh.status_code == 401
+
+
+async def test_a_key_cannot_be_created_already_expired(client: httpx.AsyncClient, tenant_a: TenantHandle) -> None:
+    for expires_at in ("2020-01-01T00:00:00Z", "2999-01-01T00:00:00"):  # past; no time zone
+        response = await client.post(
+            "/admin/v1/api-keys",
+            json={"name": "late", "scopes": ["settings:read"], "expires_at": expires_at},
+            headers=tenant_a.headers,
+        )
+        assert response.status_code == 422, expires_at
