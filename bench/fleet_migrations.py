@@ -3,8 +3,8 @@
 Both drive ``tenants.fleet`` the way ``commerce migrate`` does (``api/cli.py::_migrate_all``): a sync
 engine with ``concurrency + 1`` connections, ``migrate_public``, one registry query for the plan, then
 the runner. The one-column migration lives in a copy of ``migrations/tenant`` with two extra
-revisions (0003 for the run at concurrency 1, 0004 for the run at concurrency 4), so the product's
-own scripts are untouched.
+revisions on top of the product's head (``bench1`` for the run at concurrency 1, ``bench2`` for the run
+at concurrency 4), so the product's own scripts are untouched.
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ def downgrade() -> None:
     op.drop_column("shop_settings", "{column}")
 '''
 
-# (file, revision, down revision, column, concurrency of the run that applies it)
+# (file, revision, down revision (None: the product's head), column, concurrency of the run that applies it)
 BENCH_REVISIONS = (
-    ("0003_bench_column.py", "0003", "0002", "bench_note", 1),
-    ("0004_bench_column_c4.py", "0004", "0003", "bench_note_c4", 4),
+    ("bench1_column.py", "bench1", None, "bench_note", 1),
+    ("bench2_column_c4.py", "bench2", "bench1", "bench_note_c4", 4),
 )
 
 
@@ -149,8 +149,9 @@ def bench_scripts() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="commerce-bench-migrations-") as tmp:
         location = Path(tmp) / "tenant"
         shutil.copytree(TENANT_SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__"))
+        head = TenantMigrations().head
         for filename, revision, down_revision, column, _ in BENCH_REVISIONS:
-            source = _REVISION.format(revision=revision, down_revision=down_revision, column=column)
+            source = _REVISION.format(revision=revision, down_revision=down_revision or head, column=column)
             (location / "versions" / filename).write_text(source)
         yield location
 
