@@ -40,13 +40,16 @@ class StorefrontCorsMiddleware:
         self._origins: dict[uuid.UUID, tuple[float, frozenset[str]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = Headers(scope=scope).get("origin") if scope["type"] == "http" else None
+        if scope["type"] != "http" or not scope["path"].startswith(CORS_PATHS):  # most requests: nothing to do
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
         tenant: TenantContext | None = scope.get("state", {}).get(TENANT_SCOPE_KEY)
-        if origin is None or tenant is None or not scope["path"].startswith(CORS_PATHS):
+        if origin is None or tenant is None:
             await self.app(scope, receive, send)
             return
         allowed = origin in await self._allowed(tenant)
-        headers = Headers(scope=scope)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self._preflight(send, scope["path"], origin, allowed)
             return
