@@ -192,9 +192,10 @@ def on_commit(session: Session | AsyncSession, callback: Any) -> None:
     if not sync_session.in_transaction():
         # Begin now (no I/O until the first statement) so a rollback before any SQL still drops the callback.
         sync_session.begin()
-    # Remember the innermost transaction: rolling back a savepoint drops what was queued inside it.
+    # Remember the innermost transaction (the object, not its id(): a freed savepoint's id can be reused by
+    # the next one): rolling back a savepoint drops what was queued inside it, and inside savepoints it held.
     innermost = sync_session.get_nested_transaction() or sync_session.get_transaction()
-    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append((id(innermost), callback))
+    sync_session.info.setdefault(_ON_COMMIT_KEY, []).append((innermost, callback))
 
 
 @event.listens_for(Session, "after_commit")
@@ -212,11 +213,19 @@ def _run_on_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_commit(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.nested:
-        rolled_back = id(previous_transaction)
-        kept = [entry for entry in session.info.get(_ON_COMMIT_KEY, []) if entry[0] != rolled_back]
+        kept = [entry for entry in session.info.get(_ON_COMMIT_KEY, []) if not _inside(entry[0], previous_transaction)]
         session.info[_ON_COMMIT_KEY] = kept
     else:
         session.info.pop(_ON_COMMIT_KEY, None)
+
+
+def _inside(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``ancestor`` or was begun inside it (a savepoint released into it)."""
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def str_enum(enum_class: type[StrEnum]) -> SAEnum:
