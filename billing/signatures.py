@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from billing.errors import InvalidOnboardingState, InvalidWebhookSignature
+from core.signing import SignedValues
 
 # --- Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">[,v1=...] -------------------
 
@@ -72,39 +71,18 @@ class OnboardingState:
     expires_at: int
 
 
-_STATE_PURPOSE = b"billing.onboarding-state.v1"
-
-
-def _state_key(secret_key: str) -> bytes:
-    # Derived per purpose: a token signed with the same secret for something else never verifies here.
-    return hmac.new(secret_key.encode(), _STATE_PURPOSE, hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+_STATE_PURPOSE = "billing.onboarding-state.v1"
 
 
 def sign_onboarding_state(tenant_id: uuid.UUID, secret_key: str, *, ttl_seconds: int, now: float | None = None) -> str:
-    expires = int((time.time() if now is None else now) + ttl_seconds)
-    body = _b64(json.dumps({"t": str(tenant_id), "e": expires}, separators=(",", ":")).encode())
-    mac = _b64(hmac.new(_state_key(secret_key), body.encode(), hashlib.sha256).digest())
-    return f"{body}.{mac}"
+    return SignedValues(secret_key, _STATE_PURPOSE).sign({"t": str(tenant_id)}, ttl_seconds=ttl_seconds, now=now)
 
 
 def verify_onboarding_state(state: str, secret_key: str, *, now: float | None = None) -> OnboardingState:
-    body, _, mac = state.partition(".")
-    expected = _b64(hmac.new(_state_key(secret_key), body.encode(), hashlib.sha256).digest())
-    if not mac or not hmac.compare_digest(expected, mac):
+    claims = SignedValues(secret_key, _STATE_PURPOSE).verify(state, now=now)
+    if claims is None:
         raise InvalidOnboardingState()
     try:
-        data = json.loads(_unb64(body))
-        parsed = OnboardingState(tenant_id=uuid.UUID(data["t"]), expires_at=int(data["e"]))
+        return OnboardingState(tenant_id=uuid.UUID(claims["t"]), expires_at=int(claims["exp"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidOnboardingState() from exc
-    if parsed.expires_at < (time.time() if now is None else now):
-        raise InvalidOnboardingState()
-    return parsed

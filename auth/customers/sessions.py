@@ -6,43 +6,34 @@ so a password reset ends every browser session signed in with the old password.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import time
 import uuid
 
 from core.settings import AuthSettings
+from core.signing import SignedValues
 
 
 class CustomerSessions:
     def __init__(self, settings: AuthSettings) -> None:
-        root = settings.secret_key.get_secret_value().encode()
-        self._key = hmac.new(root, b"commerce/customer-session/v1", hashlib.sha256).digest()
+        self._values = SignedValues(settings.secret_key.get_secret_value(), "commerce/customer-session/v1")
         self._ttl = settings.customer_session_ttl_seconds
 
     def issue(self, *, customer_id: uuid.UUID, tenant_id: uuid.UUID, password_hash: str | None) -> str:
-        payload = f"{customer_id.hex}.{tenant_id.hex}.{int(time.time()) + self._ttl}.{self._fingerprint(password_hash)}"
-        return f"{payload}.{self._sign(payload)}"
+        claims = {"c": customer_id.hex, "t": tenant_id.hex, "p": self._fingerprint(password_hash)}
+        return self._values.sign(claims, ttl_seconds=self._ttl)
 
     def read(self, value: str | None, *, tenant_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
         """(customer id, password fingerprint) if the value is authentic, unexpired and of this tenant."""
-        if not value or value.count(".") != 4:
+        claims = self._values.verify(value)
+        if claims is None or claims.get("t") != tenant_id.hex:
             return None
-        payload, signature = value.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        try:
+            return uuid.UUID(claims["c"]), str(claims["p"])
+        except (KeyError, ValueError, TypeError):
             return None
-        customer, tenant, expires, fingerprint = payload.split(".")
-        if tenant != tenant_id.hex or not expires.isdigit() or int(expires) < time.time():
-            return None
-        return uuid.UUID(customer), fingerprint
 
     def still_valid(self, fingerprint: str, password_hash: str | None) -> bool:
         return hmac.compare_digest(fingerprint, self._fingerprint(password_hash))
 
     def _fingerprint(self, password_hash: str | None) -> str:
-        return self._sign(password_hash or "")[:12]
-
-    def _sign(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return self._values.tag(password_hash or "")[:12]

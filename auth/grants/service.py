@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.errors import InvalidRefreshToken, RefreshTokenReused
 from auth.grants import repository
 from auth.grants.models import Holder, Token
 from auth.secrets import SecretHasher, SecretKind, new_secret
@@ -149,6 +150,26 @@ async def find_refresh(
     return await repository.get_by_refresh_hash(db, hasher.hash(refresh_token, tenant_id=tenant_id), lock=True)
 
 
+async def spend_refresh(
+    db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, refresh_token: str, *, holders: frozenset[Holder]
+) -> Token:
+    """The token row behind a refresh token that may be exchanged now, for one of ``holders``.
+
+    A rotated refresh token presented again is reuse (RFC 9700 §4.14.2): its whole family is revoked and
+    ``RefreshTokenReused`` raised, which keeps that revocation even though the request fails. Anything
+    else unusable is ``InvalidRefreshToken``. The caller issues the new pair and marks this one rotated.
+    """
+    token = await find_refresh(db, hasher, tenant_id, refresh_token)
+    if token is None or token.holder not in holders:
+        raise InvalidRefreshToken()
+    if is_reuse(token):
+        await revoke_family(db, token.family_id)
+        raise RefreshTokenReused()
+    if not is_refresh_usable(token):
+        raise InvalidRefreshToken()
+    return token
+
+
 def is_access_live(token: Token) -> bool:
     return token.revoked_at is None and token.access_expires_at > utcnow()
 
@@ -187,6 +208,10 @@ async def revoke_issued_by_code(db: AsyncSession, authorization_code_id: uuid.UU
 
 async def revoke_held_by_staff(db: AsyncSession, staff_id: uuid.UUID) -> int:
     return await repository.revoke_families(db, Token.staff_id == staff_id, at=utcnow())
+
+
+async def revoke_held_by_client(db: AsyncSession, client_id: uuid.UUID) -> int:
+    return await repository.revoke_families(db, Token.client_id == client_id, at=utcnow())
 
 
 async def revoke_held_by_customer(db: AsyncSession, customer_id: uuid.UUID) -> int:

@@ -49,11 +49,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth import scopes
 from auth.customers import repository as customers_repository
 from auth.customers.models import Customer
+from auth.errors import InvalidRefreshToken
 from auth.grants import service as tokens
 from auth.grants.models import Holder, Token
 from auth.oauth import repository
 from auth.oauth.models import AuthorizationCode, ClientKind, OAuthClient
-from auth.secrets import SecretKind, new_secret
 from auth.services import AuthServices
 from core.clock import utcnow
 from tenants.context import TenantContext
@@ -64,6 +64,7 @@ GRANT_TYPES: dict[ClientKind, frozenset[str]] = {
     ClientKind.PUBLIC: frozenset({"authorization_code", "refresh_token"}),
     ClientKind.CONFIDENTIAL: frozenset({"authorization_code", "refresh_token", "client_credentials"}),
 }
+_STOREFRONT_HOLDERS = frozenset({Holder.CUSTOMER, Holder.CLIENT})
 _SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 _ALL_METHODS = (*_SECRET_METHODS, "none")
 
@@ -381,13 +382,12 @@ class OAuthStore:
 
     async def refresh_token(self, refresh_token: str) -> Token | None:
         """The usable refresh token; a rotated one presented again (reuse) revokes its family and is refused."""
-        row = await tokens.find_refresh(self.db, self.auth.hasher, self.tenant.id, refresh_token)
-        if row is None or row.holder is Holder.STAFF:
+        try:
+            return await tokens.spend_refresh(
+                self.db, self.auth.hasher, self.tenant.id, refresh_token, holders=_STOREFRONT_HOLDERS
+            )
+        except InvalidRefreshToken:  # reuse included: its family is already revoked; authlib answers invalid_grant
             return None
-        if tokens.is_reuse(row):
-            await tokens.revoke_family(self.db, row.family_id)
-            return None
-        return row if tokens.is_refresh_usable(row) else None
 
     async def find(self, secret: str) -> tuple[Token, bool] | None:
         row = await tokens.find_by_secret(self.db, self.auth.hasher, self.tenant.id, secret)
@@ -490,14 +490,16 @@ class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
         if not scope:  # nothing asked: what the client is registered for (for itself: the client scopes only)
             allowed = _client_only_scopes(client) if user is None else frozenset(client.row.scopes)
             scope = " ".join(sorted(allowed))
+        holder = Holder.CLIENT if user is None else Holder.CUSTOMER
+        access, refresh = tokens.new_token_pair(holder, with_refresh=include_refresh_token and user is not None)
         token: dict[str, Any] = {
             "token_type": "Bearer",
-            "access_token": new_secret(SecretKind.OAUTH_ACCESS),
+            "access_token": access,
             "expires_in": self.auth.settings.oauth_access_token_ttl_seconds,
             "scope": scope,
         }
-        if include_refresh_token and user is not None:
-            token["refresh_token"] = new_secret(SecretKind.OAUTH_REFRESH)
+        if refresh is not None:
+            token["refresh_token"] = refresh
         return token
 
     def create_oauth2_request(self, request: HttpRequest | _Request) -> _Request:

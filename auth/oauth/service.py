@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.grants import repository as grants_repository
-from auth.grants.models import Token
+from auth.grants import service as grants
 from auth.oauth import repository
 from auth.oauth.errors import NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
 from auth.oauth.models import ClientKind, OAuthClient
@@ -78,9 +77,8 @@ async def roll_secret(
 async def revoke_client(db: AsyncSession, client_pk: uuid.UUID) -> None:
     """The client stops working, and so does every token it was issued."""
     client = await get_client(db, client_pk)
-    now = utcnow()
-    client.revoked_at = now
-    await grants_repository.revoke_families(db, Token.client_id == client.id, at=now)
+    client.revoked_at = utcnow()
+    await grants.revoke_held_by_client(db, client.id)
     await db.flush()
 
 

@@ -37,7 +37,6 @@ from auth.errors import (
     InvalidActionToken,
     InvalidRefreshToken,
     InvalidToken,
-    RefreshTokenReused,
     StaffMemberNotFound,
 )
 from auth.grants import service as grants
@@ -63,6 +62,7 @@ from core.pagination import cursor_row, split_page
 from tenants.context import TenantContext
 
 INVITATION_JOB = "mail.send_staff_invitation"
+_STAFF = frozenset({Holder.STAFF})
 
 
 async def create_owner(db: AsyncSession, *, email: str, password_hash: str) -> StaffMember:
@@ -92,15 +92,8 @@ async def refresh(
     db: AsyncSession, auth: AuthServices, tenant: TenantContext, refresh_token: str
 ) -> grants.IssuedTokens:
     """Rotate: the refresh token is spent and a new pair issued. A spent token presented again revokes the sign-in."""
-    token = await grants.find_refresh(db, auth.hasher, tenant.id, refresh_token)
-    if token is None or token.holder is not Holder.STAFF or token.staff_id is None:
-        raise InvalidRefreshToken()
-    if grants.is_reuse(token):
-        await grants.revoke_family(db, token.family_id)
-        raise RefreshTokenReused()
-    if not grants.is_refresh_usable(token):
-        raise InvalidRefreshToken()
-    member = await repository.get_active(db, token.staff_id)
+    token = await grants.spend_refresh(db, auth.hasher, tenant.id, refresh_token, holders=_STAFF)
+    member = await repository.get_active(db, token.staff_id) if token.staff_id else None
     if member is None:
         raise InvalidRefreshToken()
     await grants.mark_rotated(db, token)
