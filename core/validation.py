@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
+from core.money import CurrencyCode
+
 
 def _known_timezone(name: str) -> str:
     try:
@@ -18,9 +20,11 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+__all__ = ["CurrencyCode", "DisplayName", "TimeZoneName", "reject_explicit_nulls"]
 
 
 def reject_explicit_nulls(model: BaseModel, *fields: str) -> None:
