@@ -11,6 +11,7 @@ from api.admin import (
     collections,
     events,
     oauth_clients,
+    product_imports,
     products,
     publishable_keys,
     shop,
@@ -26,6 +27,7 @@ router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(oauth_clients.router)
 router.include_router(staff.router)
+router.include_router(product_imports.router)  # before products: /products/imports is no product id
 router.include_router(products.router)
 router.include_router(collections.router)
 router.include_router(events.router)

@@ -66,3 +66,8 @@ class ImportFileInvalid(InvalidInput):
 class InvalidSearchQuery(InvalidInput):
     code = "invalid_search_query"
     title = "The search query has no searchable word."
+
+
+class ImportInProgress(Conflict):
+    code = "import_in_progress"
+    title = "An upload with this Idempotency-Key is being stored right now; retry to get its import."

@@ -106,6 +106,10 @@ async def handles_taken(db: AsyncSession, model: type[Product] | type[Collection
     return set(rows)
 
 
+async def all_handles(db: AsyncSession) -> set[str]:
+    return set(await db.scalars(select(Product.handle)))
+
+
 async def get_handles(db: AsyncSession, handles: Sequence[str]) -> dict[str, uuid.UUID]:
     rows = await db.execute(select(Product.handle, Product.id).where(Product.handle.in_(handles)))
     return {handle: product_id for handle, product_id in rows}

@@ -93,15 +93,19 @@ def slugify(title: str) -> str:
     return "-".join(words)[:200].strip("-") or "item"
 
 
-async def free_handle(db: AsyncSession, model: type[Product] | type[Collection], title: str) -> str:
-    base = slugify(title)
-    taken = await repository.handles_taken(db, model, base)
+def pick_handle(base: str, taken: set[str]) -> str:
+    """``base``, or the first ``base-<n>`` (n >= 2) not in ``taken``."""
     if base not in taken:
         return base
     suffix = 2
     while f"{base}-{suffix}" in taken:
         suffix += 1
     return f"{base}-{suffix}"
+
+
+async def free_handle(db: AsyncSession, model: type[Product] | type[Collection], title: str) -> str:
+    base = slugify(title)
+    return pick_handle(base, await repository.handles_taken(db, model, base))
 
 
 async def claim_handle(
@@ -232,8 +236,12 @@ def check_option_values(options: Sequence[OptionWrite | ProductOption], values: 
             raise InvalidVariantOptions(f"{value!r} is not a value of option {option.name!r}", field=field)
 
 
+def check_product_body(body: ProductCreate) -> None:
+    """The rules within one product body: valid option values, no combination twice, no SKU twice."""
+    _check_variants(body.options, body.variants)
+
+
 def _check_variants(options: Sequence[OptionWrite], variants: Sequence[VariantFields]) -> None:
-    """Within one body: valid option values, no combination twice, no SKU twice."""
     combinations: set[tuple[str, ...]] = set()
     skus: set[str] = set()
     for index, variant in enumerate(variants):
@@ -302,7 +310,7 @@ def new_product(body: ProductCreate, *, handle: str) -> Product:
 
 async def create_product(db: AsyncSession, body: ProductCreate, *, actor: Principal | None) -> ProductRead:
     """Create a product with its options, variants, prices and media; records ``product.created``."""
-    _check_variants(body.options, body.variants)
+    check_product_body(body)
     await _check_skus_free(db, [variant.sku for variant in body.variants if variant.sku is not None])
     handle = await claim_handle(db, Product, body.handle, body.title, current=None)
     product = new_product(body, handle=handle)
