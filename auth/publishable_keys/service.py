@@ -28,7 +28,12 @@ MAX_KEYS = 50
 
 
 async def create_key(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, body: PublishableKeyCreate, *, actor: Principal
+    db: AsyncSession,
+    auth: AuthServices,
+    tenant: TenantContext,
+    body: PublishableKeyCreate,
+    *,
+    actor: Principal | None,
 ) -> tuple[PublishableKey, str]:
     """A new key; returns it with the key itself, which is never retrievable again (roll it to get a new one)."""
     if await repository.count_live(db) >= MAX_KEYS:
@@ -40,7 +45,7 @@ async def create_key(
         allowed_origins=list(dict.fromkeys(body.allowed_origins)),
         secret_hash=auth.hasher.hash(secret, tenant_id=tenant.id),
         last_four=secret[-4:],
-        created_by=actor.id if actor.kind is PrincipalKind.STAFF else None,
+        created_by=actor.id if actor is not None and actor.kind is PrincipalKind.STAFF else None,
     )
     db.add(key)
     await db.flush()
