@@ -52,8 +52,10 @@ async def refresh_search_terms(db: AsyncSession, product_ids: Sequence[uuid.UUID
     """
     if not product_ids:
         return
+    # A SKU also as its parts: PostgreSQL's parser reads "MUG-1" as "mug" and the number "-1", never "1".
+    parts = func.regexp_replace(Variant.sku, "[^[:alnum:]]+", " ", "g")
     skus = (
-        select(func.string_agg(func.concat_ws(" ", Variant.sku, Variant.barcode), " "))
+        select(func.string_agg(func.concat_ws(" ", Variant.sku, parts, Variant.barcode), " "))
         .where(Variant.product_id == Product.id)
         .scalar_subquery()
     )
