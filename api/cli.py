@@ -265,15 +265,14 @@ def worker(
     Threads, not processes: the jobs wait on the database, SMTP and Stripe, and one process keeps one
     metrics endpoint (COMMERCE_CELERY__METRICS_PORT) and small connection pools. Scale with replicas.
     """
-    from prometheus_client import start_http_server
     from sentry_sdk.integrations.celery import CeleryIntegration
 
+    from core.metrics import serve_metrics
     from core.sentry import init_sentry
     from workers.app import metrics_of
 
     settings, celery = _celery_with_broker()
-    if settings.celery.metrics_port:
-        start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)
+    serve_metrics(settings.celery.metrics_port, metrics_of(celery).registry)
     init_sentry(settings, [CeleryIntegration()])
     celery.worker_main(
         [
