@@ -21,3 +21,8 @@ class NotConfidential(Conflict):
 class InsecureTransport(BadRequest):
     code = "insecure_transport"
     title = "OAuth endpoints require HTTPS."
+
+
+class InvalidPostLogoutRedirect(BadRequest):
+    code = "invalid_post_logout_redirect_uri"
+    title = "The app that sent you here asked to come back to an address it has not registered."
