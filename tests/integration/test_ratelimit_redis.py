@@ -26,7 +26,7 @@ from core.ratelimit import (
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-BACKENDS = ["in-process", *(["redis"] if REDIS_URL else [])]
+BACKENDS = ["in-process", "redis"]
 SCOPE = "customer:00000000-0000-0000-0000-000000000002"
 EMAIL = "Shopper.Secret@example.com"
 IP = "203.0.113.9"
@@ -45,6 +45,8 @@ async def limiter(
     if request.param == "in-process":
         yield InProcessRateLimiter()
         return
+    if not REDIS_URL:  # reported, never silent: `pytest -rs` names what was not tested here
+        pytest.skip("REDIS_URL is not set: the Redis rate limiter is not tested in this run")
     backend = RedisRateLimiter(REDIS_URL, prefix=prefix)
     yield backend
     await backend.aclose()
