@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -75,7 +76,10 @@ _STATE_PURPOSE = "billing.onboarding-state.v1"
 
 
 def sign_onboarding_state(tenant_id: uuid.UUID, secret_key: str, *, ttl_seconds: int, now: float | None = None) -> str:
-    return SignedValues(secret_key, _STATE_PURPOSE).sign({"t": str(tenant_id)}, ttl_seconds=ttl_seconds, now=now)
+    # A nonce makes every state, and so every link's idempotency key, unique: a refresh (the link was used or
+    # expired) must get a new link even within the second the old one was made, never a replay of it.
+    claims = {"t": str(tenant_id), "n": secrets.token_urlsafe(8)}
+    return SignedValues(secret_key, _STATE_PURPOSE).sign(claims, ttl_seconds=ttl_seconds, now=now)
 
 
 def verify_onboarding_state(state: str, secret_key: str, *, now: float | None = None) -> OnboardingState:
