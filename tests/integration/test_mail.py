@@ -18,15 +18,15 @@ from auth.staff import repository as staff_repository
 from core.db import Database
 from core.jobs import RetryLater
 from core.settings import Settings, get_settings
+from mail import service as mail_service
+from mail.message import OutgoingMail, build_message
+from mail.outbox import outbox_dir, read_message
+from mail.rendering import render
+from mail.sender import OutboxSender, SmtpSender, create_mail_sender
 from tenants import repository as tenants_repository
 from tenants.context import TenantContext, tenant_session
 from tests.fixtures.mail import MailServer, free_port, mail_settings
 from tests.fixtures.tenants import TenantHandle
-from workers.mail import service as mail_service
-from workers.mail.message import OutgoingMail, build_message
-from workers.mail.outbox import outbox_dir, read_message
-from workers.mail.rendering import render
-from workers.mail.sender import OutboxSender, SmtpSender, create_mail_sender
 
 SHOP = "Bücher & Söhne"
 

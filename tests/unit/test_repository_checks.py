@@ -192,6 +192,8 @@ def test_pre_commit_hooks_are_local_and_run_from_the_locked_venv() -> None:
 def test_every_list_of_the_application_packages_names_them_all() -> None:
     assert set(APP_PACKAGES) == {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     assert set(PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]) == set(APP_PACKAGES)
+    copied = re.findall(r"^COPY ([a-z_]+)/ \1/$", (ROOT / "docker" / "Dockerfile").read_text(), flags=re.MULTILINE)
+    assert set(copied) == set(APP_PACKAGES), "the image must copy every application package"
     security = _load(WORKFLOWS / "security.yml")
     assert set(security["env"]["APP_PACKAGES"].split()) == set(APP_PACKAGES)
     bandit_hook = next(

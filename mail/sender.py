@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from core.jobs import RetryLater
 from core.settings import MailSettings, Settings
-from workers.mail.message import OutgoingMail, build_message
-from workers.mail.outbox import outbox_dir, write_message
+from mail.message import OutgoingMail, build_message
+from mail.outbox import outbox_dir, write_message
 
 log = logging.getLogger(__name__)
 
