@@ -55,14 +55,6 @@ def verify_stripe_signature(
     return timestamp
 
 
-def stripe_signature_header(payload: bytes, secrets: Sequence[str], *, timestamp: int | None = None) -> str:
-    """The header Stripe would send for ``payload`` (one ``v1`` per secret). For tests and local tooling."""
-    t = int(time.time()) if timestamp is None else timestamp
-    signed = str(t).encode() + b"." + payload
-    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
-    return ",".join(parts)
-
-
 # --- onboarding state: which tenant a browser coming back from Stripe belongs to, unforgeable, expiring ------
 
 

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from core.errors import Forbidden
+from auth.oauth.errors import CsrfFailed
 from core.settings import AuthSettings
 
 CSRF_COOKIE = "commerce_csrf"
@@ -30,11 +30,6 @@ _PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-
-
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
-    title = "The form expired or did not come from this site. Go back and try again."
 
 
 def csrf_token(request: Request) -> str:

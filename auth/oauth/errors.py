@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class OAuthClientNotFound(NotFound):
@@ -26,3 +26,8 @@ class InsecureTransport(BadRequest):
 class InvalidPostLogoutRedirect(BadRequest):
     code = "invalid_post_logout_redirect_uri"
     title = "The app that sent you here asked to come back to an address it has not registered."
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    title = "The form expired or did not come from this site. Go back and try again."
