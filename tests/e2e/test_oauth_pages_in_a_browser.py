@@ -7,7 +7,6 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 
 from tests.fixtures.browser import TIMEOUT, LiveServer
 from tests.fixtures.oauth import RegisterClient, authorize_query, pkce
@@ -90,7 +89,7 @@ async def test_a_shopper_signs_up_and_authorizes_a_storefront_with_the_keyboard_
     wait_for(chrome, lambda d: d.current_url.startswith(f"{storefront_site}/callback"))
     code = chrome.find_element(by().ID, "code").text
     assert chrome.find_element(by().ID, "state").text == "st-42"
-    async with httpx.AsyncClient(base_url=live_server.origin(tenant_a.slug)) as http:
+    async with live_server.client(tenant_a.slug) as http:
         token = await http.post(
             "/oauth/token",
             data={
