@@ -7,7 +7,6 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-
 from tests.fixtures.browser import TIMEOUT, LiveServer
 from tests.fixtures.oauth import RegisterClient, authorize_query, pkce
 from tests.fixtures.tenants import TenantHandle
