@@ -231,3 +231,18 @@ async def test_another_tenants_product_is_not_found_and_not_searchable(
     assert await _list(client, tenant_a, q="walrus") == []
     assert await _list(client, tenant_a, sku=product["variants"][0]["sku"]) == []
     assert await _list(client, tenant_b, q="walrus") == ["Secret Walrus"]
+
+
+async def test_control_characters_are_refused_naming_the_field(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    for field, value in (("title", "Shirt\x00"), ("vendor", "Acme\x1b"), ("description", "line\x00")):
+        response = await client.post(
+            "/admin/v1/products", json=product_body(**{field: value}), headers=tenant_a.headers
+        )
+        assert response.status_code == 422, field
+        assert response.json()["errors"][0]["loc"] == ["body", field]
+    multiline = await client.post(
+        "/admin/v1/products", json=product_body(description="two\nlines\tok", variants=[]), headers=tenant_a.headers
+    )
+    assert multiline.status_code == 201
