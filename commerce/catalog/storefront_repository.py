@@ -22,7 +22,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     literal_column,
     null,
     or_,
@@ -280,12 +279,28 @@ def _collection_json() -> ColumnElement[str]:
     )
 
 
+_COLLECTION_CURSOR = bindparam("after", type_=Uuid)
+_COLLECTION_PAGES = {
+    after: (
+        select(_collection_json())
+        .where(
+            tuple_(Collection.created_at, Collection.id)
+            > tuple_(
+                select(Collection.created_at).where(Collection.id == _COLLECTION_CURSOR).scalar_subquery(),
+                _COLLECTION_CURSOR,
+            )
+            if after
+            else true()
+        )
+        .order_by(Collection.created_at, Collection.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    for after in (False, True)
+}
+
+
 async def collection_page(db: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[str]:
-    query = select(_collection_json())
-    if after is not None:
-        cursor = select(Collection.created_at).where(Collection.id == after).scalar_subquery()
-        query = query.where(tuple_(Collection.created_at, Collection.id) > tuple_(cursor, literal(after)))
-    rows = await db.scalars(query.order_by(Collection.created_at, Collection.id).limit(limit + 1))
+    rows = await db.scalars(_COLLECTION_PAGES[after is not None], {"limit": limit + 1, "after": after})
     return list(rows)
 
 
