@@ -147,6 +147,14 @@ async def sku_owners(db: AsyncSession, skus: Sequence[str]) -> dict[str, uuid.UU
     return {sku: variant_id for sku, variant_id in rows if sku is not None}
 
 
+async def sku_products(db: AsyncSession, skus: Sequence[str]) -> dict[str, uuid.UUID]:
+    """``sku -> product id`` for those of ``skus`` already taken."""
+    if not skus:
+        return {}
+    rows = await db.execute(select(Variant.sku, Variant.product_id).where(Variant.sku.in_(skus)))
+    return {sku: product_id for sku, product_id in rows if sku is not None}
+
+
 def _sort_key(sort: ProductSort, rank: ColumnElement[float] | None) -> ColumnElement[Any]:
     if sort.field == "relevance":
         assert rank is not None  # the service only sorts by relevance with a query
