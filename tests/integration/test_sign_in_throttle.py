@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -57,3 +58,32 @@ async def test_limits_are_per_tenant(client: httpx.AsyncClient, tenant_a: Tenant
         await _sign_in(client, tenant_a, tenant_a.owner_email, "wrong-password")
 
     assert (await _sign_in(client, tenant_b, tenant_b.owner_email, tenant_b.owner_password)).status_code == 200
+
+
+async def test_operator_sign_in_is_throttled_like_staff_sign_in(
+    client: httpx.AsyncClient, operator: OperatorHandle
+) -> None:
+    wrong = {"email": operator.email, "password": "wrong-password"}
+    statuses = [(await client.post("/platform/v1/auth/token", json=wrong)).status_code for _ in range(5)]
+    right = {"email": operator.email, "password": operator.password}
+    blocked = await client.post("/platform/v1/auth/token", json=right)
+
+    assert statuses == [401] * 5
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "too_many_login_attempts"
+    assert int(blocked.headers["retry-after"]) >= 1
+    assert operator.email not in blocked.text
+
+
+async def test_a_successful_operator_sign_in_clears_the_account_count(
+    client: httpx.AsyncClient, operator: OperatorHandle
+) -> None:
+    wrong = {"email": operator.email, "password": "wrong-password"}
+    right = {"email": operator.email, "password": operator.password}
+    for _ in range(3):
+        assert (await client.post("/platform/v1/auth/token", json=wrong)).status_code == 401
+    assert (await client.post("/platform/v1/auth/token", json=right)).status_code == 200
+
+    statuses = [(await client.post("/platform/v1/auth/token", json=wrong)).status_code for _ in range(4)]
+
+    assert statuses == [401] * 4
