@@ -77,6 +77,17 @@ def _settings() -> Settings:
     return settings
 
 
+def _refuse_development_key(settings: Settings, command: str) -> None:
+    """`serve`, `worker`, `beat` and `flower` never run on the public development key, whatever the environment."""
+    if settings.auth.uses_development_key:
+        err.print(
+            f"[red]error[/red] development_secret_key: `commerce {command}` refuses the built-in development "
+            "COMMERCE_AUTH__SECRET_KEY (anyone can sign tokens with it); set a random value of at least 32 characters, "
+            "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`. Only `commerce dev` runs on it."
+        )
+        raise typer.Exit(2)
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
@@ -122,6 +133,7 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
+    _refuse_development_key(settings, "serve")
     if settings.celery.in_memory:
         err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
@@ -243,13 +255,14 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
 # --- workers ---------------------------------------------------------------------------------------
 
 
-def _celery_with_broker() -> tuple[Settings, Celery]:
+def _celery_with_broker(command: str) -> tuple[Settings, Celery]:
     settings = _settings()
     if settings.celery.in_memory:
         err.print(
             "[red]error[/red] no_broker: set REDIS_URL (or COMMERCE_CELERY__BROKER_URL); `commerce dev` runs its own worker"
         )
         raise typer.Exit(2)
+    _refuse_development_key(settings, command)
     from workers.app import create_celery
 
     return settings, create_celery(settings)
@@ -271,7 +284,7 @@ def worker(
     from core.sentry import init_sentry
     from workers.app import metrics_of
 
-    settings, celery = _celery_with_broker()
+    settings, celery = _celery_with_broker("worker")
     if settings.celery.metrics_port:
         start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)
     init_sentry(settings, [CeleryIntegration()])
@@ -289,14 +302,14 @@ def worker(
 @app.command()
 def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
     """Run Celery beat: one entry per periodic job, each fanning out to active tenants. Run exactly one."""
-    _, celery = _celery_with_broker()
+    _, celery = _celery_with_broker("beat")
     celery.start(["beat", f"--loglevel={loglevel}"])
 
 
 @app.command()
 def flower(port: Annotated[int, typer.Option(help="Port to bind.")] = 5555) -> None:
     """Run Flower (task monitor) with basic auth from COMMERCE_CELERY__FLOWER_BASIC_AUTH ("user:password")."""
-    settings, celery = _celery_with_broker()
+    settings, celery = _celery_with_broker("flower")
     basic_auth = settings.celery.flower_basic_auth.get_secret_value()
     if ":" not in basic_auth:
         err.print("[red]error[/red] no_flower_auth: set COMMERCE_CELERY__FLOWER_BASIC_AUTH to user:password")

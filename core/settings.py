@@ -76,6 +76,12 @@ class AuthSettings(BaseModel):
     argon2_memory_cost_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
+    @property
+    def uses_development_key(self) -> bool:
+        """The secret key is the built-in one (public, in this repository) or another placeholder: tokens signed
+        with it can be forged by anyone. Only ``commerce dev`` may run on it."""
+        return self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS
+
     @field_validator("invitation_url_template")
     @classmethod
     def _known_placeholders(cls, template: str) -> str:
