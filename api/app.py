@@ -15,6 +15,7 @@ from sentry_sdk.integrations.starlette import StarletteIntegration
 from api import admin, health, hooks, metrics, oauth, platform, storefront
 from api.cors import StorefrontCorsMiddleware
 from api.headers import SecurityHeadersMiddleware
+from api.limits import BodySizeLimitMiddleware
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     # Outermost last: every request gets an id, then tenant surfaces get their tenant, then CORS (per tenant).
     app.add_middleware(StorefrontCorsMiddleware, database=state.database)
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     metrics.instrument(app, state.metrics.registry)

@@ -131,12 +131,13 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_options
 
     settings = _settings()
     _refuse_development_key(settings, "serve")
     if settings.celery.in_memory:
         err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings.http))
 
 
 @app.command()
@@ -148,6 +149,7 @@ def dev(
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_options
     from api.state import AppState
     from workers.local import in_process_worker
 
@@ -163,7 +165,7 @@ def dev(
         where = "an in-process worker" if in_memory else f"workers on {broker}"
         out.print(f"[bold]jobs[/bold] run on {where}; mail goes to {_mail_destination(settings)}")
         _print_quickstart(settings, credentials, host, port)
-        uvicorn.run(application, host=host, port=port, log_config=None)
+        uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
 
 
 def _mail_destination(settings: Settings) -> str:

@@ -43,13 +43,26 @@ class DatabaseSettings(BaseModel):
     listen_url: str = ""
 
 
+class HttpSettings(BaseModel):
+    # Request bodies above this are refused with 413 before anything parses them (JSON, forms, webhooks).
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    # The request line and headers together, and the number of headers: beyond either, the server answers 431
+    # and closes the connection (`commerce serve` / `commerce dev`; another server must set its own limits).
+    max_header_bytes: int = Field(default=32_768, ge=1_024)
+    max_headers: int = Field(default=100, ge=10)
+
+
 class TenancySettings(BaseModel):
     # Requests to <slug>.<base_domain> resolve to that tenant; empty disables subdomain routing.
     base_domain: str = "localhost"
-    # A safety net only: changes clear the caches at once (in-process at commit, elsewhere by NOTIFY).
-    # Short TTLs make most requests of a large fleet miss (bench/README.md).
+    # Tenants found. A safety net only: changes clear the caches at once (in-process at commit, elsewhere by
+    # NOTIFY, which needs COMMERCE_DB__LISTEN_URL behind a transaction pooler). Short TTLs make most requests of a
+    # large fleet miss (bench/README.md).
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=1)
+    # Lookups that found no tenant (unknown hosts and slugs, which anyone can send): kept apart and briefly.
+    negative_cache_ttl_seconds: float = Field(default=5.0, ge=0)
+    negative_cache_max_entries: int = Field(default=10_000, ge=1)
     provisioning_retry_after_seconds: int = Field(default=5, ge=1)
 
 
@@ -223,6 +236,7 @@ class Settings(BaseSettings):
     data_dir: str = ".data"
 
     db: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
     tenancy: TenancySettings = TenancySettings()
     auth: AuthSettings = AuthSettings()
     migrations: MigrationSettings = MigrationSettings()

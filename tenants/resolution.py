@@ -1,8 +1,10 @@
 """Which tenant a request is for, decided from its host or ``X-Tenant`` header, failing closed.
 
 Order: a custom domain (``tenant_domains``), then a subdomain of the configured base domain
-(``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process
-for a short TTL; a tenant change clears the caches of this process at commit and, through
+(``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process:
+tenants found for ``cache_ttl_seconds``, misses for a shorter ``negative_cache_ttl_seconds`` in a cache
+of their own, so unknown hosts (anyone can send any) neither query the registry on every request nor
+push real tenants out. A tenant change clears the caches of this process at commit and, through
 PostgreSQL ``NOTIFY``, of every other process that listens.
 """
 
@@ -16,6 +18,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import func, select
@@ -46,17 +49,19 @@ _Key = tuple[str, str]
 
 
 class TenantCache:
-    """A bounded LRU of lookups (including misses) with a TTL. Only this module writes to it."""
+    """A bounded LRU of lookups with a TTL (the resolver keeps one for tenants, one for misses). Only this module
+    writes to it. ``clock`` is injected so tests move time instead of sleeping."""
 
-    def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
+    def __init__(self, *, ttl_seconds: float, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
+        self._clock = clock
         self._entries: OrderedDict[_Key, tuple[float, TenantContext | None]] = OrderedDict()
         _live_caches.add(self)
 
     def get(self, key: _Key) -> tuple[bool, TenantContext | None]:
         entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None or entry[0] < self._clock():
             return False, None
         self._entries.move_to_end(key)
         return True, entry[1]
@@ -64,7 +69,7 @@ class TenantCache:
     def put(self, key: _Key, value: TenantContext | None) -> None:
         if self._ttl <= 0:
             return
-        self._entries[key] = (time.monotonic() + self._ttl, value)
+        self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -112,12 +117,22 @@ async def listen_for_changes(database_url: str) -> None:
 
 
 class TenantResolver:
-    def __init__(self, database: Database, settings: TenancySettings) -> None:
+    def __init__(
+        self, database: Database, settings: TenancySettings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._database = database
         self._settings = settings
         self._base_suffix = "." + settings.base_domain.lower().strip(".") if settings.base_domain else None
         self._in_flight: dict[_Key, asyncio.Future[TenantContext | None]] = {}
-        self.cache = TenantCache(ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
+        self.cache = TenantCache(
+            ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries, clock=clock
+        )
+        # Misses apart: a flood of made-up hosts fills this one, never the tenants' cache.
+        self.misses = TenantCache(
+            ttl_seconds=settings.negative_cache_ttl_seconds,
+            max_entries=settings.negative_cache_max_entries,
+            clock=clock,
+        )
 
     async def resolve(self, *, host: str | None, header_slug: str | None) -> TenantContext:
         """The tenant this request is for, if it may be served; else the problem to answer with."""
@@ -178,6 +193,8 @@ class TenantResolver:
         hit, value = self.cache.get(key)
         if hit:
             return value
+        if self.misses.get(key)[0]:
+            return None
         # Single flight: concurrent misses on one key share one registry query.
         pending = self._in_flight.get(key)
         if pending is None:
@@ -193,7 +210,10 @@ class TenantResolver:
             else:
                 found = await repository.get_by_slug(db, key[1])
             value = TenantContext.of(found) if found else None
-        self.cache.put(key, value)
+        if value is None:
+            self.misses.put(key, None)
+        else:
+            self.cache.put(key, value)
         return value
 
 
