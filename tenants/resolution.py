@@ -99,21 +99,55 @@ async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
     on_commit(db, clear_local_caches)
 
 
-async def listen_for_changes(database_url: str) -> None:
-    """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled."""
+_PROBE_PREFIX = "probe:"
+
+
+async def listen_for_changes(database_url: str, *, probe_timeout_seconds: float = 5.0) -> None:
+    """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled.
+
+    On each (re)connection it sends itself a notification through another connection: behind a transaction-mode
+    pooler ``LISTEN`` succeeds but hears nothing, and the only sign is that this probe never arrives. Then it
+    warns loudly (other processes' changes apply only when cached entries expire).
+    """
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
                 await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
                 clear_local_caches()  # anything may have changed while we were not listening
-                async for _ in connection.notifies():
-                    clear_local_caches()
+                probe, heard = f"{_PROBE_PREFIX}{uuid.uuid4()}", asyncio.Event()
+                checking = asyncio.create_task(_check_delivery(url, probe, heard, probe_timeout_seconds))
+                try:
+                    async for notification in connection.notifies():
+                        if notification.payload == probe:
+                            heard.set()
+                        elif not notification.payload.startswith(_PROBE_PREFIX):  # others' probes change nothing
+                            clear_local_caches()
+                finally:
+                    checking.cancel()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("tenant change listener lost its connection; retrying", exc_info=True)
             await asyncio.sleep(1.0)
+
+
+async def _check_delivery(url: str, probe: str, heard: asyncio.Event, timeout_seconds: float) -> None:
+    try:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as sender:
+            await sender.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, probe))
+        await asyncio.wait_for(heard.wait(), timeout_seconds)
+    except TimeoutError:
+        log.warning(
+            "tenant change notifications are not arriving (is the database URL a transaction-mode pooler such as "
+            "PgBouncer?): other processes' tenant changes, a suspension included, apply here only when cached "
+            "lookups expire (COMMERCE_TENANCY__CACHE_TTL_SECONDS). Set COMMERCE_DB__LISTEN_URL to a direct "
+            "PostgreSQL URL."
+        )
+    except Exception:  # the listener's own loop reports connection trouble
+        log.debug("tenant change delivery check failed", exc_info=True)
+    else:
+        log.info("tenant change listener is receiving notifications")
 
 
 class TenantResolver:
