@@ -15,6 +15,7 @@ the app served over real HTTP: what clients see, what was kept, and recovery wit
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -224,7 +225,7 @@ async def test_connections_cut_mid_stream_lose_nothing_a_client_was_told_is_comm
             proxy.cut()  # every open connection reset while provisionings are in flight
         return await http.post("/platform/v1/tenants", json=bodies[index].model_dump(), headers=operator.headers)
 
-    responses = await bounded(4, [lambda index=index: create(index) for index in range(len(bodies))])
+    responses = await bounded(4, [functools.partial(create, index) for index in range(len(bodies))])
     for response in responses:
         assert response.status_code in (201, 503), response.text
         if response.status_code == 503:
