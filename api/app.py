@@ -14,6 +14,7 @@ from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from api import admin, health, hooks, metrics, oauth, platform, storefront
 from api.cors import StorefrontCorsMiddleware
+from api.deadline import DeadlineMiddleware
 from api.headers import SecurityHeadersMiddleware
 from api.limits import BodySizeLimitMiddleware
 from api.middleware import RequestContextMiddleware, TenantMiddleware
@@ -40,7 +41,9 @@ Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
 
 
-def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True, relay_jobs: bool = True) -> FastAPI:
+    """The API. Its lifespan listens for tenant changes and, with ``relay_jobs``, runs the outbox relay
+    (off: an in-memory broker no worker of this process consumes; the jobs wait in the outbox)."""
     state = AppState.build(settings)
     quiet_leaky_loggers()
     init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
@@ -52,9 +55,12 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
             if listen_for_tenant_changes
             else None
         )
+        if relay_jobs:
+            state.relay.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(state.relay.stop)
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -74,10 +80,11 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.include_router(hooks.router)
     app.include_router(storefront.router)
     app.include_router(oauth.router)
-    # Outermost last: every request gets an id, then tenant surfaces get their tenant, then CORS (per tenant).
+    # Outermost last: every request gets an id, then its deadline, then tenant surfaces get their tenant, then CORS.
     app.add_middleware(StorefrontCorsMiddleware, database=state.database)
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(DeadlineMiddleware, seconds=settings.db.timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     metrics.instrument(app, state.metrics.registry)

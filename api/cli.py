@@ -32,7 +32,7 @@ from commerce.shop.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
 from core.errors import Problem
-from core.jobs import dispatcher_session_info
+from core.jobs import outbox_session_info
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
@@ -97,15 +97,14 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 
 
 def _database(settings: Settings) -> Database:
-    """A database whose sessions publish the jobs they queue to the configured broker."""
+    """A database whose sessions may queue jobs: they are kept in the outbox, which the relays of the API and
+    worker processes deliver (this command runs none)."""
     if settings.celery.in_memory:
         err.print(
-            "[yellow]warning[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as "
-            "welcome mails, are not delivered; `commerce dev` runs its own worker"
+            "[yellow]note[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as welcome "
+            "mails, wait in the job outbox until `commerce dev` (or a worker with a broker) delivers them"
         )
-    from workers.app import create_celery, dispatcher_of
-
-    return Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(create_celery(settings))))
+    return Database(settings.db, session_info=outbox_session_info())
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -135,9 +134,14 @@ def serve(
 
     settings = _settings()
     _refuse_development_key(settings, "serve")
-    if settings.celery.in_memory:
-        err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
-    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings.http))
+    in_memory = settings.celery.in_memory
+    if in_memory:
+        err.print(
+            "[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs wait in the job outbox, "
+            "undelivered, until a process with a broker relays them"
+        )
+    application = create_app(settings, relay_jobs=not in_memory)
+    uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
 
 
 @app.command()
@@ -284,21 +288,28 @@ def worker(
     from sentry_sdk.integrations.celery import CeleryIntegration
 
     from core.sentry import init_sentry
-    from workers.app import metrics_of
+    from workers.app import dispatcher_of, metrics_of
+    from workers.relay import OutboxRelay
 
     settings, celery = _celery_with_broker("worker")
     if settings.celery.metrics_port:
         start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)
     init_sentry(settings, [CeleryIntegration()])
-    celery.worker_main(
-        [
-            "worker",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            f"--loglevel={loglevel}",
-            f"--queues={settings.celery.queue}",
-        ]
-    )
+    # The worker relays the outbox too: jobs its tasks queue, and those of processes that run no relay (the CLI).
+    relay = OutboxRelay(settings, dispatcher_of(celery), metrics_of(celery))
+    relay.start()
+    try:
+        celery.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                f"--loglevel={loglevel}",
+                f"--queues={settings.celery.queue}",
+            ]
+        )
+    finally:
+        relay.stop()
 
 
 @app.command()

@@ -129,6 +129,12 @@ class ServiceUnavailable(Problem):
         return {"Retry-After": str(self.retry_after)}
 
 
+class RequestTimedOut(ServiceUnavailable):
+    # The request deadline (COMMERCE_DB__TIMEOUT_SECONDS) passed, almost always waiting on the database.
+    code = "request_timeout"
+    title = "The request did not complete in time; retry shortly."
+
+
 class TooManyAttempts(TooManyRequests):
     # Says neither which limit was hit (account or address) nor echoes either: no help to enumeration.
     code = "too_many_login_attempts"

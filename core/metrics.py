@@ -37,6 +37,12 @@ class ProductMetrics:
             ["task", "outcome"],
             registry=self.registry,
         )
+        self.outbox_jobs = Counter(
+            "commerce_outbox_jobs",
+            "Outbox jobs the relay handed to the broker (delivered) or kept for a later attempt (kept: broker down).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.task_duration = Histogram(
             "commerce_celery_task_duration_seconds",
             "Celery task run time, by task name.",

@@ -34,6 +34,13 @@ class DatabaseSettings(BaseModel):
     # Recycle connections so a backend's per-schema catalog cache cannot grow without bound.
     pool_recycle_seconds: int = Field(default=900, ge=30)
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # No request waits on the database longer than this: past it the API answers 503 (the request deadline),
+    # and it is the server-side statement_timeout and the TCP user timeout of every API and worker connection.
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Opening a connection (libpq connect_timeout, whole seconds).
+    connect_timeout_seconds: int = Field(default=5, ge=1)
+    # The server ends a session left idle inside a transaction this long (0 disables).
+    idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0)
     # psycopg prepares a statement after this many executions; None disables it (PgBouncer < 1.21 in
     # transaction mode). PostgreSQL re-plans prepared statements when search_path changes, so it is safe.
     prepare_threshold: int | None = Field(default=5, ge=0)
@@ -135,6 +142,15 @@ class CelerySettings(BaseModel):
     @property
     def in_memory(self) -> bool:
         return self.broker.startswith("memory://")
+
+    # The job outbox (docs/workers.md#the-outbox-and-its-relay): a publish waits at most this long for the broker,
+    # a failed one is retried with backoff capped here, and the relay looks for due jobs at least this often.
+    publish_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    outbox_retry_max_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Delivered jobs are kept this long (for operators), then deleted by the relay.
+    outbox_retention_seconds: float = Field(default=86_400.0, ge=0)
 
     flower_basic_auth: SecretStr = SecretStr("")  # "user:password"; Flower refuses to start without it
     # `commerce worker` serves Prometheus metrics here (0 disables).

@@ -43,14 +43,21 @@ router = APIRouter(prefix="/tenants", tags=["platform: tenants"], responses=prob
     operation_id="tenants_create",
     responses=problems(TenantSlugTaken),
 )
-async def create_tenant(body: TenantCreate, state: State, operator: CurrentOperator) -> TenantCreated:
+async def create_tenant(
+    body: TenantCreate, state: State, db: PublicSession, operator: CurrentOperator
+) -> TenantCreated:
     """Provision a tenant: registry entry, schema at the current head, owner account, shop settings.
 
     The owner's one-time password is in the response and nowhere else.
     """
     with timed(state.metrics.provisioning):
         created = await provision_tenant(
-            state.database, state.auth.passwords, state.migrations, body, billing_enabled=state.settings.stripe.enabled
+            state.database,
+            state.auth.passwords,
+            state.migrations,
+            body,
+            billing_enabled=state.settings.stripe.enabled,
+            registry=db,  # the session that checked the operator: provisioning reuses its one connection
         )
     return TenantCreated(
         tenant=TenantRead.model_validate(created.tenant),

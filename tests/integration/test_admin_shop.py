@@ -71,8 +71,10 @@ async def test_if_match_with_a_non_ascii_digit_is_a_422_not_a_500(
     client: httpx.AsyncClient, tenant_a: TenantHandle
 ) -> None:
     # "²" passes str.isdigit() and fails int(); latin-1 on the wire, as a client would send it.
-    headers = {**tenant_a.headers, "if-match": '"\xb2"'.encode("latin-1")}
-    response = await client.patch("/admin/v1/shop", json={"name": "x"}, headers=headers)  # type: ignore[dict-item]
+    headers = [(k.encode(), v.encode()) for k, v in tenant_a.headers.items()] + [
+        (b"if-match", '"\xb2"'.encode("latin-1"))
+    ]
+    response = await client.patch("/admin/v1/shop", json={"name": "x"}, headers=headers)
 
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"

@@ -22,7 +22,9 @@ async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["status"] == "ok"
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["outbox"]["pending"] >= 0
 
 
 async def test_every_response_carries_a_request_id_and_echoes_a_given_one(client: httpx.AsyncClient) -> None:
