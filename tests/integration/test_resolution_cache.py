@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import event
 
 from core.db import Database
-from core.settings import TenancySettings
+from core.settings import Settings, TenancySettings
 from tenants.errors import TenantRequired
 from tenants.resolution import TenantResolver
+from tests.fixtures.listener import RECEIVING, delivery_verdict
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -99,3 +100,11 @@ async def test_tenants_outlive_misses(database: Database, tenant_a: TenantHandle
 
     assert _registry_lookups(queries) == before
     assert len(resolver.misses) == 0
+
+
+async def test_the_listener_hears_its_own_probe_on_a_direct_connection(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    verdict = await delivery_verdict(settings.db.url, caplog, probe_timeout_seconds=10.0)
+
+    assert verdict.startswith(RECEIVING)
