@@ -41,9 +41,16 @@ Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
 
 
-def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True, relay_jobs: bool = True) -> FastAPI:
-    """The API. Its lifespan listens for tenant changes and, with ``relay_jobs``, runs the outbox relay
-    (off: an in-memory broker no worker of this process consumes; the jobs wait in the outbox)."""
+def create_app(
+    settings: Settings,
+    *,
+    listen_for_tenant_changes: bool = True,
+    relay_jobs: bool = True,
+    metrics_host: str | None = None,
+) -> FastAPI:
+    """The API. Its lifespan listens for tenant changes, refreshes the tenant gauges in the background and, with
+    ``relay_jobs``, runs the outbox relay (off: an in-memory broker no worker of this process consumes; the jobs
+    wait in the outbox). With ``metrics_host``, it serves the metrics there on ``COMMERCE_METRICS__PORT``."""
     state = AppState.build(settings)
     quiet_leaky_loggers()
     init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
@@ -57,9 +64,20 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True, re
         )
         if relay_jobs:
             state.relay.start()
+        gauges = asyncio.create_task(metrics.keep_fleet_gauges_fresh(state, settings.metrics.refresh_seconds))
+        stop_metrics = (
+            metrics.serve_metrics(state.metrics.registry, host=metrics_host, port=settings.metrics.port)
+            if metrics_host is not None and settings.metrics.port
+            else None
+        )
         try:
             yield
         finally:
+            if stop_metrics is not None:
+                await asyncio.to_thread(stop_metrics)
+            gauges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gauges
             await asyncio.to_thread(state.relay.stop)
             if listener is not None:
                 listener.cancel()
@@ -74,7 +92,6 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True, re
     app.state.commerce = state
     install_problem_handlers(app)
     app.include_router(health.router)
-    app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
     app.include_router(hooks.router)

@@ -140,7 +140,7 @@ def serve(
             "[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs wait in the job outbox, "
             "undelivered, until a process with a broker relays them"
         )
-    application = create_app(settings, relay_jobs=not in_memory)
+    application = create_app(settings, relay_jobs=not in_memory, metrics_host=host)
     uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
 
 
@@ -160,7 +160,7 @@ def dev(
     settings = _settings()
     out.print(f"[bold]database[/bold] {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
-    application = create_app(settings)
+    application = create_app(settings, metrics_host=host)
     state: AppState = application.state.commerce
     credentials = _run(_ensure_demo(settings, state.database))
     in_memory = settings.celery.in_memory

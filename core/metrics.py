@@ -24,6 +24,16 @@ class ProductMetrics:
             "Tenants whose schema is behind this release's head revision.",
             registry=self.registry,
         )
+        self.fleet_refreshed = Gauge(
+            "commerce_fleet_gauges_refreshed_timestamp_seconds",
+            "When the tenant gauges above were last read from the registry (Unix time); stale during a database outage.",
+            registry=self.registry,
+        )
+        self.fleet_refresh_failures = Counter(
+            "commerce_fleet_gauges_refresh_failures",
+            "Background reads of the tenant gauges that failed (the gauges keep their last values).",
+            registry=self.registry,
+        )
         self.provisioning = Histogram(
             "commerce_tenant_provisioning_seconds",
             "Time to provision a tenant, registry row to active.",

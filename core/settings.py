@@ -59,6 +59,13 @@ class HttpSettings(BaseModel):
     max_headers: int = Field(default=100, ge=10)
 
 
+class MetricsSettings(BaseModel):
+    # `commerce serve` (and `dev`) serve Prometheus metrics at /metrics on this port, apart from the API (0: off).
+    port: int = Field(default=9809, ge=0, le=65535)
+    # The tenant gauges are read from the registry in the background this often; a scrape never queries.
+    refresh_seconds: float = Field(default=15.0, gt=0)
+
+
 class TenancySettings(BaseModel):
     # Requests to <slug>.<base_domain> resolve to that tenant; empty disables subdomain routing.
     base_domain: str = "localhost"
@@ -253,6 +260,7 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
+    metrics: MetricsSettings = MetricsSettings()
     tenancy: TenancySettings = TenancySettings()
     auth: AuthSettings = AuthSettings()
     migrations: MigrationSettings = MigrationSettings()
