@@ -45,7 +45,7 @@ async def test_enqueue_refuses_at_once_on_a_database_built_without_the_outbox(
     tenant = await context_of(database, tenant_a)
     try:
         async with tenant_session(bare, tenant) as db:
-            with pytest.raises(jobs.JobsNotConfigured, match="tests.observe"):
+            with pytest.raises(jobs.JobsNotConfigured, match=r"tests\.observe"):
                 jobs.enqueue(db, "tests.observe", marker=new_marker())
     finally:
         await bare.dispose()
