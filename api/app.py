@@ -58,7 +58,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         listener = (
-            asyncio.create_task(listen_for_changes(settings.db.listen_url or settings.db.url))
+            asyncio.create_task(
+                listen_for_changes(
+                    settings.db.listen_url or settings.db.url,
+                    prepared_statements=settings.db.prepare_threshold is not None,
+                )
+            )
             if listen_for_tenant_changes
             else None
         )

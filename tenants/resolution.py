@@ -102,12 +102,15 @@ async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
 _PROBE_PREFIX = "probe:"
 
 
-async def listen_for_changes(database_url: str, *, probe_timeout_seconds: float = 5.0) -> None:
+async def listen_for_changes(
+    database_url: str, *, probe_timeout_seconds: float = 5.0, prepared_statements: bool = False
+) -> None:
     """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled.
 
     On each (re)connection it sends itself a notification through another connection: behind a transaction-mode
     pooler ``LISTEN`` succeeds but hears nothing, and the only sign is that this probe never arrives. Then it
-    warns loudly (other processes' changes apply only when cached entries expire).
+    warns loudly (other processes' changes apply only when cached entries expire), and, with
+    ``prepared_statements`` (psycopg's automatic preparation on), says that PgBouncer older than 1.21 breaks it.
     """
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     while True:
@@ -116,7 +119,9 @@ async def listen_for_changes(database_url: str, *, probe_timeout_seconds: float 
                 await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
                 clear_local_caches()  # anything may have changed while we were not listening
                 probe, heard = f"{_PROBE_PREFIX}{uuid.uuid4()}", asyncio.Event()
-                checking = asyncio.create_task(_check_delivery(url, probe, heard, probe_timeout_seconds))
+                checking = asyncio.create_task(
+                    _check_delivery(url, probe, heard, probe_timeout_seconds, prepared_statements)
+                )
                 try:
                     async for notification in connection.notifies():
                         if notification.payload == probe:
@@ -132,7 +137,9 @@ async def listen_for_changes(database_url: str, *, probe_timeout_seconds: float 
             await asyncio.sleep(1.0)
 
 
-async def _check_delivery(url: str, probe: str, heard: asyncio.Event, timeout_seconds: float) -> None:
+async def _check_delivery(
+    url: str, probe: str, heard: asyncio.Event, timeout_seconds: float, prepared_statements: bool
+) -> None:
     try:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as sender:
             await sender.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, probe))
@@ -143,6 +150,13 @@ async def _check_delivery(url: str, probe: str, heard: asyncio.Event, timeout_se
             "PgBouncer?): other processes' tenant changes, a suspension included, apply here only when cached "
             "lookups expire (COMMERCE_TENANCY__CACHE_TTL_SECONDS). Set COMMERCE_DB__LISTEN_URL to a direct "
             "PostgreSQL URL."
+            + (
+                " Prepared statements are on (COMMERCE_DB__PREPARE_THRESHOLD): PgBouncer older than 1.21, or without "
+                "max_prepared_statements, fails some queries with 'prepared statement ... already exists'; set "
+                "COMMERCE_DB__PREPARE_THRESHOLD=none there."
+                if prepared_statements
+                else ""
+            )
         )
     except Exception:  # the listener's own loop reports connection trouble
         log.debug("tenant change delivery check failed", exc_info=True)
