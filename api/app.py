@@ -21,6 +21,7 @@ from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
 from core.logging import quiet_leaky_loggers
+from core.metrics import serve_metrics
 from core.sentry import init_sentry
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
@@ -71,8 +72,8 @@ def create_app(
             state.relay.start()
         gauges = asyncio.create_task(metrics.keep_fleet_gauges_fresh(state, settings.metrics.refresh_seconds))
         stop_metrics = (
-            metrics.serve_metrics(state.metrics.registry, host=metrics_host, port=settings.metrics.port)
-            if metrics_host is not None and settings.metrics.port
+            serve_metrics(settings.metrics.port, state.metrics.registry, host=metrics_host)
+            if metrics_host is not None
             else None
         )
         try:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.state import AppState
@@ -59,22 +58,3 @@ async def keep_fleet_gauges_fresh(state: AppState, interval_seconds: float) -> N
             state.metrics.fleet_refresh_failures.inc()
             log.warning("could not refresh the tenant gauges; they keep their last values", exc_info=True)
         await asyncio.sleep(interval_seconds)
-
-
-def serve_metrics(registry: CollectorRegistry, *, host: str, port: int) -> Callable[[], None]:
-    """Serve ``registry`` at ``http://host:port/metrics`` on a thread of its own; returns how to stop it.
-
-    A port already taken (a second `commerce dev`, say) costs the metrics, not the API: a warning, and it runs on.
-    """
-    try:
-        server, thread = start_http_server(port, addr=host, registry=registry)
-    except OSError as error:
-        log.warning("metrics not served: port %s on %s is not available (%s)", port, host, error)
-        return lambda: None
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-    return stop

@@ -6,11 +6,14 @@ several apps in one process without colliding in the global registry.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
 
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -72,3 +75,25 @@ def timed(histogram: Histogram) -> Iterator[None]:
         outcome = "success"
     finally:
         histogram.labels(outcome=outcome).observe(time.perf_counter() - started)
+
+
+def serve_metrics(port: int, registry: CollectorRegistry, *, host: str = "0.0.0.0") -> Callable[[], None] | None:  # noqa: S104
+    """Expose ``registry`` on ``host:port/metrics`` from a daemon thread; 0 disables it.
+
+    A port already in use (a second process on the host) costs the metrics, never the process: the
+    work it does matters more than its scrape target. Returns how to stop the endpoint, or None when it is not up.
+    """
+    if not port:
+        return None
+    try:
+        server, thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        log.warning("metrics endpoint not started: port %s is unavailable (%s)", port, exc.strerror or exc)
+        return None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

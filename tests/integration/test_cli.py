@@ -16,7 +16,7 @@ import pytest
 
 from api.cli import _ensure_demo
 from auth.operators import repository as operators_repository
-from auth.tokens import Audience, TokenSigner
+from auth.operators.tokens import Audience, TokenSigner
 from core.db import Database
 from core.jobs import outbox_session_info
 from core.settings import AuthSettings, Settings

@@ -13,8 +13,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from api.metrics import keep_fleet_gauges_fresh, refresh_fleet_gauges, serve_metrics
+from api.metrics import keep_fleet_gauges_fresh, refresh_fleet_gauges
 from api.state import AppState
+from core.metrics import serve_metrics
 from core.settings import Settings
 from tests.fixtures.tenants import TenantHandle
 
@@ -30,7 +31,8 @@ def _free_port() -> int:
 def metrics_url(app: FastAPI) -> Iterator[str]:
     """The app's registry served as `commerce serve` serves it, on a free loopback port."""
     port = _free_port()
-    stop = serve_metrics(app.state.commerce.metrics.registry, host="127.0.0.1", port=port)
+    stop = serve_metrics(port, app.state.commerce.metrics.registry, host="127.0.0.1")
+    assert stop is not None
     yield f"http://127.0.0.1:{port}/metrics"
     stop()
 
@@ -73,7 +75,8 @@ async def test_with_the_database_down_the_refresh_fails_and_the_scrape_still_ans
     state = AppState.build(settings.model_copy(update={"db": db}))
     state.metrics.tenants.labels(status="active").set(7)  # what an earlier refresh read
     metrics_port = _free_port()
-    stop = serve_metrics(state.metrics.registry, host="127.0.0.1", port=metrics_port)
+    stop = serve_metrics(metrics_port, state.metrics.registry, host="127.0.0.1")
+    assert stop is not None
     refreshing = asyncio.create_task(keep_fleet_gauges_fresh(state, interval_seconds=0.05))
     try:
         for _ in range(400):  # bounded: until the background refresh has failed at least once
