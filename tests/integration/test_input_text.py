@@ -155,7 +155,9 @@ OAUTH_FORMS = {
     "/oauth/forgot-password": ["csrf_token", "email"],
     "/oauth/password-reset": ["csrf_token", "token", "password"],
     "/oauth/logout": ["csrf_token"],
+    "/oauth/end-session": ["csrf_token", "client_id", "post_logout_redirect_uri", "state"],
 }
+END_SESSION_QUERY = ["client_id", "post_logout_redirect_uri", "state"]
 
 
 def _named(response: httpx.Response, field: str) -> bool:
@@ -226,6 +228,11 @@ async def test_oauth_forms_and_the_authorization_request_refuse_nul(
                 response = await http.request(method, "/oauth/authorize", params=params)
                 if response.status_code != 422 or not _named(response, field):
                     failures.append(f"{method} /oauth/authorize ?{field}: {response.status_code}")
+        for field in END_SESSION_QUERY:
+            params = {name: "sample" for name in END_SESSION_QUERY} | {field: NUL}
+            response = await http.get("/oauth/end-session", params=params)
+            if response.status_code != 422 or not _named(response, field):
+                failures.append(f"GET /oauth/end-session ?{field}: {response.status_code}")
         for path, fields in OAUTH_FORMS.items():
             for field in fields:
                 form = {name: "sample" for name in fields} | {field: NUL}
