@@ -122,6 +122,11 @@ class ServiceUnavailable(Problem):
         return {"Retry-After": str(self.retry_after)}
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    title = "The database cannot be reached or did not answer in time; retry shortly."
+
+
 class RequestTimedOut(ServiceUnavailable):
     # The request deadline (COMMERCE_DB__TIMEOUT_SECONDS) passed, almost always waiting on the database.
     code = "request_timeout"
@@ -142,3 +147,13 @@ class VersionMismatch(PreconditionFailed):
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
     title = "The pagination cursor is not valid."
+
+
+class InvalidSchemaName(Problem):
+    code = "invalid_schema_name"
+    title = "The schema name is not valid."
+
+
+class NoSchemaScope(Problem):
+    code = "no_schema_scope"
+    title = "A tenant-scoped transaction was started without a tenant."
