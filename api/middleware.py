@@ -10,8 +10,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import send_problem
-from core.db import DatabaseUnavailable, is_database_outage
-from core.errors import Problem
+from core.db import is_database_outage
+from core.errors import DatabaseUnavailable, Problem
 from core.logging import request_id_var, tenant_slug_var
 from tenants.errors import TenantLookupUnavailable
 from tenants.resolution import TenantResolver

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from core.db import DATABASE_OUTAGES, DatabaseUnavailable
-from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, InvalidInput, Problem
+from core.db import DATABASE_OUTAGES
+from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, DatabaseUnavailable, InvalidInput, Problem
 from tenants.errors import (
     InvalidTenantIdentifier,
     TenantLookupUnavailable,

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func
@@ -142,16 +142,6 @@ def bound_server_waits(engine: Engine, settings: DatabaseSettings) -> None:
         finally:
             cursor.close()
             dbapi_connection.autocommit = autocommit
-
-
-class DatabaseUnavailable(Problem):
-    status = 503
-    code = "database_unavailable"
-    title = "The database cannot be reached or did not answer in time; retry shortly."
-    retry_after_seconds: ClassVar[int] = 5
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 # What a database outage looks like from here: the driver lost or could not open a connection, a statement

@@ -129,6 +129,11 @@ class ServiceUnavailable(Problem):
         return {"Retry-After": str(self.retry_after)}
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    title = "The database cannot be reached or did not answer in time; retry shortly."
+
+
 class RequestTimedOut(ServiceUnavailable):
     # The request deadline (COMMERCE_DB__TIMEOUT_SECONDS) passed, almost always waiting on the database.
     code = "request_timeout"

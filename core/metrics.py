@@ -77,7 +77,12 @@ def timed(histogram: Histogram) -> Iterator[None]:
         histogram.labels(outcome=outcome).observe(time.perf_counter() - started)
 
 
-def serve_metrics(port: int, registry: CollectorRegistry, *, host: str = "0.0.0.0") -> Callable[[], None] | None:  # noqa: S104
+def serve_metrics(
+    port: int,
+    registry: CollectorRegistry,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104  # nosec B104 - a worker's metrics are scraped from other hosts (as before)
+) -> Callable[[], None] | None:
     """Expose ``registry`` on ``host:port/metrics`` from a daemon thread; 0 disables it.
 
     A port already in use (a second process on the host) costs the metrics, never the process: the

@@ -92,11 +92,17 @@ def claim_due(connection: Connection, *, limit: int, lease_seconds: float) -> li
         .where(_table.c.id.in_(due))
         .values(next_attempt_at=func.now() + timedelta(seconds=lease_seconds), attempts=_table.c.attempts + 1)
         .returning(
-            _table.c.id, _table.c.name, _table.c.kwargs, _table.c.tenant_id, _table.c.countdown, _table.c.attempts
+            _table.c.id,
+            _table.c.name,
+            _table.c.kwargs,
+            _table.c.tenant_id,
+            _table.c.countdown,
+            _table.c.attempts,
+            _table.c.created_at,
         )
     )
-    jobs = [ClaimedJob(*row) for row in claimed]
-    return sorted(jobs, key=lambda job: job.attempts)
+    rows = sorted(claimed, key=lambda row: row.created_at)  # RETURNING keeps no order: oldest first
+    return [ClaimedJob(*row[:6]) for row in rows]
 
 
 def mark_delivered(connection: Connection, job_ids: list[uuid.UUID]) -> None:

@@ -35,8 +35,8 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
-    "tests.fixtures.faults",
     "tests.fixtures.browser",
+    "tests.fixtures.faults",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
