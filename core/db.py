@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from core.clock import utcnow
-from core.errors import InvalidSchemaName, NoSchemaScope, Problem
+from core.errors import InvalidSchemaName, NoSchemaScope
 from core.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)

@@ -153,7 +153,7 @@ def test_serve_and_dev_run_uvicorn_with_the_head_limits(
     ran: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
     monkeypatch.setattr(
-        cli, "_settings", lambda: settings.model_copy(update={"auth": AuthSettings(secret_key=SecretStr("k" * 40))})
+        cli, "_settings", lambda **_: settings.model_copy(update={"auth": AuthSettings(secret_key=SecretStr("k" * 40))})
     )
     monkeypatch.setattr(cli, "_migrate_all", lambda *args, **kwargs: None)
     monkeypatch.setattr(cli, "_ensure_demo", _no_demo)
