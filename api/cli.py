@@ -81,7 +81,7 @@ def _refuse_development_key(settings: Settings, command: str) -> None:
     """`serve`, `worker`, `beat` and `flower` never run on the public development key, whatever the environment."""
     if settings.auth.uses_development_key:
         err.print(
-            f"[red]error[/red] development_secret_key: `commerce {command}` refuses the built-in development "
+            f"[red]error[/red] development_secret_key: `commerce {command}` refuses the built-in development "  # pragma: allowlist secret
             "COMMERCE_AUTH__SECRET_KEY (anyone can sign tokens with it); set a random value of at least 32 characters, "
             "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`. Only `commerce dev` runs on it."
         )

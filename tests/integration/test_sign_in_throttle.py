@@ -73,7 +73,7 @@ def _own_address(app: FastAPI) -> httpx.AsyncClient:
 
 
 async def test_operator_sign_in_is_throttled_like_staff_sign_in(app: FastAPI, operator: OperatorHandle) -> None:
-    wrong = {"email": operator.email, "password": "wrong-password"}
+    wrong = {"email": operator.email, "password": "wrong-password"}  # pragma: allowlist secret
     right = {"email": operator.email, "password": operator.password}
     async with _own_address(app) as client:
         statuses = [(await client.post("/platform/v1/auth/token", json=wrong)).status_code for _ in range(5)]
@@ -87,7 +87,7 @@ async def test_operator_sign_in_is_throttled_like_staff_sign_in(app: FastAPI, op
 
 
 async def test_a_successful_operator_sign_in_clears_the_account_count(app: FastAPI, operator: OperatorHandle) -> None:
-    wrong = {"email": operator.email, "password": "wrong-password"}
+    wrong = {"email": operator.email, "password": "wrong-password"}  # pragma: allowlist secret
     right = {"email": operator.email, "password": operator.password}
     async with _own_address(app) as client:
         for _ in range(3):
