@@ -152,9 +152,13 @@ def test_serve_and_dev_run_uvicorn_with_the_head_limits(
 ) -> None:
     ran: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
-    monkeypatch.setattr(
-        cli, "_settings", lambda **_: settings.model_copy(update={"auth": AuthSettings(secret_key=SecretStr("k" * 40))})
+    # A broker URL, never contacted (nothing is served): `dev` would otherwise start an in-process Celery worker,
+    # and one per process is all kombu's in-memory transport allows (the worker tests need theirs).
+    celery = settings.celery.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    command_settings = settings.model_copy(
+        update={"auth": AuthSettings(secret_key=SecretStr("k" * 40)), "celery": celery}
     )
+    monkeypatch.setattr(cli, "_settings", lambda **_: command_settings)
     monkeypatch.setattr(cli, "_migrate_all", lambda *args, **kwargs: None)
     monkeypatch.setattr(cli, "_ensure_demo", _no_demo)
     monkeypatch.setattr(cli, "_print_quickstart", lambda *args: None)
