@@ -74,6 +74,12 @@ async def test_every_failed_sign_in_path_costs_the_same(
                     samples[case].append(time.perf_counter() - started)
                 assert response.status_code == 401, response.text
 
-    medians = {case: statistics.median(times) for case, times in samples.items()}
-    spread = max(medians.values()) / min(medians.values())
-    assert spread <= 1.2, {case: f"{median * 1000:.1f} ms" for case, median in medians.items()}
+    # Each sample against its own round's median: a burst of load on the shared machine slows a whole round,
+    # not one case, so it cancels out; the three cases' medians of these ratios must agree within 20%.
+    rounds = [statistics.median(times) for times in zip(*samples.values(), strict=True)]
+    relative = {
+        case: statistics.median(t / r for t, r in zip(times, rounds, strict=True)) for case, times in samples.items()
+    }
+    spread = max(relative.values()) / min(relative.values())
+    medians = {case: f"{statistics.median(times) * 1000:.1f} ms" for case, times in samples.items()}
+    assert spread <= 1.2, {"medians": medians, "relative to each round": relative}
