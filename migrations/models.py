@@ -19,6 +19,7 @@ import billing.models
 import commerce.catalog.models
 import commerce.events.models
 import commerce.shop.models
+import core.outbox
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url
 from core.settings import Settings
@@ -49,6 +50,7 @@ __all__ = [
     "auth",
     "billing",
     "commerce",
+    "core",
     "include_public_only",
     "public_metadata",
     "run_online",
