@@ -186,7 +186,10 @@ async def test_every_string_field_of_every_operation_refuses_nul(
     register_client: RegisterClient,
     browser_for: Callable[[TenantHandle], Browser],
 ) -> None:
-    shopper = await shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "customer:profile")
+    # The storefront's routes need the shopper's profile or the public catalog: a token with both reaches them all.
+    shopper = await shopper_token(
+        app, tenant_a, register_client, browser_for(tenant_a), "customer:profile storefront:catalog"
+    )
     credentials = {
         "/platform/": operator.headers,
         "/admin/": {"authorization": f"Bearer {tenant_a.token}"},
