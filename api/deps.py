@@ -3,6 +3,10 @@
 Routes use the ``Annotated`` aliases, so each route's exposure is readable in its signature.
 The unit of work commits once, when the endpoint returns and before the response is sent
 (``scope="function"``); an exception rolls it back and nothing it queued is delivered.
+
+Reads take ``TenantRead`` instead (``core.db.TenantReader``: no transaction, one round trip per
+statement); credentials are checked through it and the per-process credential cache, so an
+authenticated read costs one round trip when its credential is cached and two when it is not.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from auth.operators.models import Operator
 from auth.principals import Principal, PrincipalKind
 from auth.secrets import SecretKind, kind_of
 from auth.staff import service as staff_service
+from core.db import TenantReader
 from core.errors import InvalidInput, Problem
 from tenants.context import TenantContext, tenant_session
 from tenants.errors import TenantRequired
@@ -88,6 +93,14 @@ async def tenant_unit_of_work(state: State, tenant: Tenant) -> AsyncIterator[Asy
 PublicSession = Annotated[AsyncSession, Depends(public_unit_of_work, scope="function")]
 TenantSession = Annotated[AsyncSession, Depends(tenant_unit_of_work, scope="function")]
 
+
+async def tenant_reader(state: State, tenant: Tenant) -> TenantReader:
+    return state.database.tenant_reader(tenant.schema_name)
+
+
+# The hot read path: Core statements outside any transaction, one round trip each (core.db.TenantReader).
+TenantRead = Annotated[TenantReader, Depends(tenant_reader)]
+
 _platform_bearer = HTTPBearer(auto_error=False, scheme_name="PlatformToken", description="Operator token.")
 # Two merchant credentials on /admin/v1, either of which a route accepts (OpenAPI lists them as alternatives).
 _staff_bearer = OAuth2PasswordBearer(
@@ -125,16 +138,16 @@ async def merchant_principal(
     required: SecurityScopes,
     state: State,
     tenant: Tenant,
-    db: TenantSession,
+    reader: TenantRead,
     _staff_token: Annotated[str | None, Depends(_staff_bearer)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key_bearer)],
 ) -> Principal:
     """A staff token or an API key of this tenant, holding every scope the route requires (else 403, scope named)."""
     secret = _token(credentials)
     if kind_of(secret) is SecretKind.API_KEY:
-        principal = await api_keys_service.authenticate(db, state.auth, tenant, secret)
+        principal = await api_keys_service.authenticate(reader, state.auth, tenant, secret)
     else:
-        principal = await staff_service.authenticate(db, state.auth, tenant, secret)
+        principal = await staff_service.authenticate(reader, state.auth, tenant, secret)
     for scope in required.scopes:
         principal.require(scope)
     return principal
@@ -179,14 +192,14 @@ async def storefront_principal(
     required: SecurityScopes,
     state: State,
     tenant: Tenant,
-    db: TenantSession,
+    reader: TenantRead,
     authorization: Annotated[str | None, Depends(_storefront_oauth)],
 ) -> Principal:
     """An OAuth access token of this tenant (a storefront client's or a shopper's) holding the required scopes."""
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise InvalidToken()
-    principal = await storefront_service.authenticate(db, state.auth, tenant, secret)
+    principal = await storefront_service.authenticate(reader, state.auth, tenant, secret)
     for scope in required.scopes:
         principal.require(scope)
     return principal
@@ -205,12 +218,12 @@ CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["cu
 
 
 async def signed_in_staff(
-    state: State, tenant: Tenant, db: TenantSession, token: Annotated[str | None, Depends(_staff_bearer)]
+    state: State, tenant: Tenant, reader: TenantRead, token: Annotated[str | None, Depends(_staff_bearer)]
 ) -> Principal:
     """A staff member's own sign-in (never an API key): for acting on the sign-in itself, such as logout."""
     if token is None or kind_of(token) is not SecretKind.STAFF_ACCESS:
         raise InvalidToken("this action needs a staff member's access token")
-    return await staff_service.authenticate(db, state.auth, tenant, token)
+    return await staff_service.authenticate(reader, state.auth, tenant, token)
 
 
 CurrentStaff = Annotated[Principal, Depends(signed_in_staff)]

@@ -4,6 +4,10 @@ Order: a custom domain (``tenant_domains``), then a subdomain of the configured 
 (``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process
 for a short TTL; a tenant change clears the caches of this process at commit and, through
 PostgreSQL ``NOTIFY``, of every other process that listens.
+
+The same channel carries changes to data that other layers cache per tenant (the credential cache of
+``auth.credentials``): the payload ``<topic>:<tenant id>`` makes every process call ``forget(tenant_id)``
+on the caches that watch that topic (``watch_changes``); a bare tenant id is a registry change.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
+from functools import partial
+from typing import Protocol
 
 import psycopg
 from sqlalchemy import func, select
@@ -84,6 +90,49 @@ def clear_local_caches() -> None:
         cache.clear()
 
 
+class TenantDataCache(Protocol):
+    def forget(self, tenant_id: uuid.UUID | None) -> None:
+        """Drop what is cached for ``tenant_id`` (None: for every tenant)."""
+
+
+_watchers: dict[str, weakref.WeakSet[TenantDataCache]] = {}
+
+
+def watch_changes(topic: str, cache: TenantDataCache) -> None:
+    """Have ``cache.forget(tenant_id)`` called whenever ``announce_data_change(db, topic, tenant_id)`` commits."""
+    _watchers.setdefault(topic, weakref.WeakSet()).add(cache)
+
+
+def _forget(topic: str, tenant_id: uuid.UUID | None) -> None:
+    for cache in list(_watchers.get(topic, ())):
+        cache.forget(tenant_id)
+
+
+def _forget_everything() -> None:
+    clear_local_caches()
+    for topic in list(_watchers):
+        _forget(topic, None)
+
+
+async def announce_data_change(db: AsyncSession, topic: str, tenant_id: uuid.UUID) -> None:
+    """Call in the transaction that changes ``topic`` data of a tenant: its watchers forget that tenant,
+    in this process at commit and in every listening process when the ``NOTIFY`` arrives."""
+    await db.execute(select(func.pg_notify(CHANGES_CHANNEL, f"{topic}:{tenant_id}")))
+    on_commit(db, partial(_forget, topic, tenant_id))
+
+
+def _on_notification(payload: str) -> None:
+    topic, separator, key = payload.partition(":")
+    if not separator:  # a registry change: the payload is the tenant id
+        clear_local_caches()
+        return
+    try:
+        tenant_id: uuid.UUID | None = uuid.UUID(key)
+    except ValueError:
+        tenant_id = None  # unreadable: forget the whole topic rather than keep something stale
+    _forget(topic, tenant_id)
+
+
 async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Call in the transaction that changes a tenant: caches everywhere drop it once that transaction commits.
 
@@ -101,9 +150,9 @@ async def listen_for_changes(database_url: str) -> None:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
                 await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
-                clear_local_caches()  # anything may have changed while we were not listening
-                async for _ in connection.notifies():
-                    clear_local_caches()
+                _forget_everything()  # anything may have changed while we were not listening
+                async for notification in connection.notifies():
+                    _on_notification(notification.payload)
         except asyncio.CancelledError:
             raise
         except Exception:
