@@ -38,6 +38,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -257,15 +258,34 @@ class TenantReader:
         self._translate = {"schema_translate_map": {None: schema}}
 
     async def one_or_none(self, statement: Executable) -> RowMapping | None:
-        async with self._engine.connect() as connection:
+        async with self._connect() as connection:
             result = await connection.execute(statement, execution_options=self._translate)  # type: ignore[call-overload]
             row: RowMapping | None = result.mappings().one_or_none()
             return row
 
     async def all(self, statement: Executable) -> list[RowMapping]:
-        async with self._engine.connect() as connection:
+        async with self._connect() as connection:
             result = await connection.execute(statement, execution_options=self._translate)  # type: ignore[call-overload]
             return list(result.mappings().all())
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection that prepares nothing while the reader holds it.
+
+        Schema-qualified texts differ per tenant: preparing them would cost a ``Parse`` round trip per
+        (tenant, statement, connection), fill psycopg's bounded cache and evict with ``DEALLOCATE``
+        round trips, for plans PostgreSQL keeps per schema anyway.
+        """
+        async with self._engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            threshold = getattr(driver, "prepare_threshold", None)
+            if threshold is not None:
+                driver.prepare_threshold = None  # type: ignore[union-attr]
+            try:
+                yield connection
+            finally:
+                if threshold is not None:
+                    driver.prepare_threshold = threshold  # type: ignore[union-attr]
 
 
 def session_tenant_id(session: AsyncSession) -> uuid.UUID | None:
