@@ -9,7 +9,9 @@ from fastapi import Response
 from pydantic import BaseModel
 
 
-def model_response(model: type[BaseModel], row: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Response:
+def model_response(
+    model: type[BaseModel], row: Mapping[Any, Any], *, headers: Mapping[str, str] | None = None
+) -> Response:
     """``row`` (our own database's, already valid) as ``model``'s JSON, exactly as FastAPI would write it.
 
     Returning a model from a route costs a validation of it (``response_model``) before serialisation;

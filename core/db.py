@@ -28,11 +28,12 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg import generators, pq
 from psycopg import sql as psql
+from psycopg.abc import PQGen
 from sqlalchemy import Connection, DateTime, Engine, Executable, MetaData, RowMapping, create_engine, event, func
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
@@ -44,8 +45,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util.concurrency import await_
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.util.concurrency import await_
 
 from core.clock import utcnow
 from core.errors import Problem
@@ -171,7 +172,7 @@ def set_transaction_search_path(connection: Connection, schema: str) -> None:
             with driver.lock:
                 _check(driver.wait(_send(driver.pgconn, statement)))
     except psycopg.Error as exc:
-        invalidated = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+        invalidated = connection.dialect.is_disconnect(cast(Any, exc), connection.connection.dbapi_connection, None)
         if invalidated:
             connection.invalidate(exc)
         raise DBAPIError.instance(
@@ -179,9 +180,10 @@ def set_transaction_search_path(connection: Connection, schema: str) -> None:
         ) from exc
 
 
-def _send(pgconn: pq.abc.PGconn, statement: bytes) -> generators.PQGen[list[pq.abc.PGresult]]:
+def _send(pgconn: pq.abc.PGconn, statement: bytes) -> PQGen[list[pq.abc.PGresult]]:
     pgconn.send_query(statement)
-    return (yield from generators.execute(pgconn))
+    results: list[pq.abc.PGresult] = yield from generators.execute(pgconn)
+    return results
 
 
 async def _send_async(driver: psycopg.AsyncConnection[Any], statement: bytes) -> None:
@@ -259,13 +261,13 @@ class TenantReader:
 
     async def one_or_none(self, statement: Executable) -> RowMapping | None:
         async with self._connect() as connection:
-            result = await connection.execute(statement, execution_options=self._translate)  # type: ignore[call-overload]
+            result = await connection.execute(statement, execution_options=self._translate)
             row: RowMapping | None = result.mappings().one_or_none()
             return row
 
     async def all(self, statement: Executable) -> list[RowMapping]:
         async with self._connect() as connection:
-            result = await connection.execute(statement, execution_options=self._translate)  # type: ignore[call-overload]
+            result = await connection.execute(statement, execution_options=self._translate)
             return list(result.mappings().all())
 
     @asynccontextmanager

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import RowMapping, func, or_, select, update
+from sqlalchemy import RowMapping, Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.api_keys.models import ApiKey
@@ -15,10 +16,12 @@ async def get_by_hash(db: AsyncSession, secret_hash: bytes) -> ApiKey | None:
     return key
 
 
-async def use_live_key(reader: TenantReader, secret_hash: bytes, *, now: datetime, stale_before: datetime) -> RowMapping | None:
+async def use_live_key(
+    reader: TenantReader, secret_hash: bytes, *, now: datetime, stale_before: datetime
+) -> RowMapping | None:
     """The live key's id, scopes and expiry, and ``last_used_at = now`` if it is older than ``stale_before``:
     one statement (a data-modifying CTE), so a key check on a cache miss stays one round trip."""
-    keys = ApiKey.__table__
+    keys = cast(Table, ApiKey.__table__)
     found = (
         select(keys.c.id, keys.c.scopes, keys.c.expires_at)
         .where(

@@ -93,7 +93,9 @@ async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantC
         row = await repository.use_live_key(reader, secret_hash, now=now, stale_before=now - _LAST_USED_RESOLUTION)
         if row is None:
             return None
-        return Principal(kind=PrincipalKind.API_KEY, id=row["id"], scopes=scopes.expand(row["scopes"])), row["expires_at"]
+        return Principal(kind=PrincipalKind.API_KEY, id=row["id"], scopes=scopes.expand(row["scopes"])), row[
+            "expires_at"
+        ]
 
     principal = await auth.credentials.verify(tenant.id, Surface.API_KEY, secret_hash, load)
     if principal is None:

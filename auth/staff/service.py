@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth import scopes
 from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
+from auth.credentials import Surface, Verified, credentials_changed
 from auth.errors import (
     InsufficientRole,
     InvalidActionToken,
@@ -39,7 +40,6 @@ from auth.errors import (
     InvalidToken,
     StaffMemberNotFound,
 )
-from auth.credentials import Surface, Verified, credentials_changed
 from auth.grants import repository as grants_repository
 from auth.grants import service as grants
 from auth.grants.models import Holder, Token

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import RowMapping, Select, case, literal, select, tuple_, update
+from sqlalchemy import RowMapping, Select, Table, case, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.shop.models import ShopSettings
 from core.db import TenantReader
 
-_shop = ShopSettings.__table__
+_shop = cast(Table, ShopSettings.__table__)
 # What ShopRead shows (StorefrontShopRead shows a subset): the hot read selects these and nothing else.
 _READ_COLUMNS = (
     _shop.c.name,
@@ -39,7 +39,8 @@ async def read(reader: TenantReader) -> RowMapping | None:
 
 async def read_in(db: AsyncSession) -> RowMapping | None:
     """The same, inside the session's transaction."""
-    return (await db.execute(_read())).mappings().one_or_none()
+    row: RowMapping | None = (await db.execute(_read())).mappings().one_or_none()
+    return row
 
 
 async def update_if_version(
@@ -58,4 +59,5 @@ async def update_if_version(
         version=_shop.c.version + case((changed, 1), else_=0),
         updated_at=case((changed, now), else_=_shop.c.updated_at),
     ).returning(*_READ_COLUMNS)
-    return (await db.execute(query)).mappings().one_or_none()
+    row: RowMapping | None = (await db.execute(query)).mappings().one_or_none()
+    return row

@@ -34,7 +34,9 @@ class CountedApp:
     def forget_credentials(self) -> None:
         self.app.state.commerce.auth.credentials.forget(None)
 
-    async def request(self, method: str, url: str, *, base_url: str = "http://api.localhost", **kwargs: object) -> tuple[httpx.Response, int]:
+    async def request(
+        self, method: str, url: str, *, base_url: str = "http://api.localhost", **kwargs: object
+    ) -> tuple[httpx.Response, int]:
         """One request, and the round trips to PostgreSQL it made."""
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=base_url) as http:
             self.counter.reset()
@@ -108,7 +110,9 @@ async def test_an_unchanged_write_keeps_the_version(client: httpx.AsyncClient, t
     shop = (await client.get("/admin/v1/shop", headers=tenant_a.headers)).json()
 
     same = await client.patch("/admin/v1/shop", json={"name": shop["name"]}, headers=tenant_a.headers)
-    empty = await client.patch("/admin/v1/shop", json={}, headers={**tenant_a.headers, "if-match": f'"{shop["version"]}"'})
+    empty = await client.patch(
+        "/admin/v1/shop", json={}, headers={**tenant_a.headers, "if-match": f'"{shop["version"]}"'}
+    )
     stale = await client.patch("/admin/v1/shop", json={}, headers={**tenant_a.headers, "if-match": '"999"'})
 
     assert same.json() == shop
@@ -133,7 +137,10 @@ async def test_one_connection_serving_interleaved_tenants_on_the_hot_path_never_
             by_token, _ = await counted.request("GET", "/admin/v1/shop", headers=tenant.headers)
             by_key, _ = await counted.request("GET", "/admin/v1/shop", headers=keys[tenant.slug].headers)
             by_client, _ = await counted.request(
-                "GET", "/storefront/v1/shop", base_url=origin(tenant), headers={"authorization": f"Bearer {storefront[tenant.slug]}"}
+                "GET",
+                "/storefront/v1/shop",
+                base_url=origin(tenant),
+                headers={"authorization": f"Bearer {storefront[tenant.slug]}"},
             )
             # The other tenant's credentials on this tenant: refused, on the connection that just served it.
             crossed, _ = await counted.request(
