@@ -29,6 +29,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -199,6 +200,7 @@ async def run_hot_path(
     credentials = await issue_credentials(database_url, tenants)
     backends = Backends(database_url)
     cells: dict[tuple[str, str], Cell] = {}
+    rss: float | None = None
     try:
         with contextlib.ExitStack() as stack:
             servers = {
@@ -243,9 +245,24 @@ async def run_hot_path(
                         f"  round {index + 1}/{rounds} {variant}, {route.label}: {result.rps:.0f} req/s, "
                         f"p50 {ms(result.p50)}, p99 {ms(result.p99)}"
                     )
+            rss = _rss_mib(servers[MANY].process.pid)
     finally:
         backends.dispose()
-    return _rows(cells, len(tenants), concurrency)
+    rows = _rows(cells, len(tenants), concurrency)
+    if rss is not None:
+        rows.append(Row(SECTION, f"API worker RSS after serving {len(tenants)} tenants", f"{rss:.0f} MiB"))
+    return rows
+
+
+def _rss_mib(pid: int) -> float | None:
+    """Resident memory of one process (``VmRSS``), MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def _rows(cells: dict[tuple[str, str], Cell], tenants: int, concurrency: int) -> list[Row]:
