@@ -21,11 +21,13 @@ fails ("relation does not exist") instead of reading another schema.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -46,7 +48,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from core.clock import utcnow
 from core.errors import Problem
@@ -120,7 +124,70 @@ def _engine_options(settings: DatabaseSettings) -> dict[str, Any]:
 
 
 def create_async_db_engine(settings: DatabaseSettings) -> AsyncEngine:
-    return create_async_engine(sqlalchemy_url(settings.url), **_engine_options(settings))
+    return create_async_engine(sqlalchemy_url(settings.url), poolclass=FairAsyncQueuePool, **_engine_options(settings))
+
+
+class _FairQueue(AsyncAdaptedQueue[Any]):
+    """SQLAlchemy's asyncio pool queue, first come, first served.
+
+    ``asyncio.Queue`` wakes the first waiter when a connection comes back but leaves the connection in
+    the queue, where any task that asks before the woken one runs takes it; the woken one then waits
+    again at the back. Under load (more requests than connections) some requests starve: p99 was 10-15x
+    p50 at 64 connections on a pool of 10 (bench/README.md). Here a returned connection is handed to the
+    oldest waiter, and nobody takes one while others wait.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+
+    def put_nowait(self, item: Any) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if not any(not waiter.done() for waiter in self._waiters):
+            with suppress(asyncio.QueueEmpty):
+                return self._queue.get_nowait()
+        if not block:
+            raise Empty()
+        return await_(self._wait(deadline=timeout))
+
+    async def _wait(self, *, deadline: float | None) -> Any:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        self._waiters.append(waiter)
+
+        def expire() -> None:
+            if not waiter.done():
+                waiter.set_exception(Empty())
+
+        timer = loop.call_later(deadline, expire) if deadline is not None else None
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            # Cancelled after a connection was handed over: pass it on rather than lose it.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.put_nowait(waiter.result())
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            with suppress(ValueError):
+                self._waiters.remove(waiter)
+
+
+class FairAsyncQueuePool(AsyncAdaptedQueuePool):
+    """The asyncio queue pool with connections handed out in the order they were asked for."""
+
+    _queue_class = _FairQueue
 
 
 def create_sync_db_engine(settings: DatabaseSettings, *, pool_size: int | None = None) -> Engine:
