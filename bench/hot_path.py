@@ -201,6 +201,7 @@ async def run_hot_path(
     backends = Backends(database_url)
     cells: dict[tuple[str, str], Cell] = {}
     rss: float | None = None
+    private: list[float] = []
     try:
         with contextlib.ExitStack() as stack:
             servers = {
@@ -245,20 +246,29 @@ async def run_hot_path(
                         f"  round {index + 1}/{rounds} {variant}, {route.label}: {result.rps:.0f} req/s, "
                         f"p50 {ms(result.p50)}, p99 {ms(result.p99)}"
                     )
-            rss = _rss_mib(servers[MANY].process.pid)
+            rss = _memory_mib(servers[MANY].process.pid, "VmRSS")
+            private = [m for pid in backends.cpu() if (m := _memory_mib(pid, "RssAnon")) is not None]
     finally:
         backends.dispose()
     rows = _rows(cells, len(tenants), concurrency)
     if rss is not None:
         rows.append(Row(SECTION, f"API worker RSS after serving {len(tenants)} tenants", f"{rss:.0f} MiB"))
+    if private:
+        rows.append(
+            Row(
+                SECTION,
+                "PostgreSQL backends of the run: private memory (catalog caches and the like)",
+                f"median {median(private):.0f} MiB, max {max(private):.0f} MiB ({len(private)} backends)",
+            )
+        )
     return rows
 
 
-def _rss_mib(pid: int) -> float | None:
-    """Resident memory of one process (``VmRSS``), MiB."""
+def _memory_mib(pid: int, field: str) -> float | None:
+    """A memory figure of one process from ``/proc/<pid>/status`` (``VmRSS``, ``RssAnon``), MiB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
