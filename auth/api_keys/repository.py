@@ -20,7 +20,12 @@ async def use_live_key(
     reader: TenantReader, secret_hash: bytes, *, now: datetime, stale_before: datetime
 ) -> RowMapping | None:
     """The live key's id, scopes and expiry, and ``last_used_at = now`` if it is older than ``stale_before``:
-    one statement (a data-modifying CTE), so a key check on a cache miss stays one round trip."""
+    one statement (a data-modifying CTE), so a key check on a cache miss stays one round trip.
+
+    ``last_used_at`` is advisory, so the statement's commit does not wait for the WAL flush
+    (``synchronous_commit`` off for its own implicit transaction): a crash may lose the last touch, and a
+    read no longer waits for a disk flush (which held a pooled connection for the fsync under load).
+    """
     keys = cast(Table, ApiKey.__table__)
     found = (
         select(keys.c.id, keys.c.scopes, keys.c.expires_at)
@@ -38,7 +43,14 @@ async def use_live_key(
         .returning(keys.c.id)
         .cte("touched")
     )
-    return await reader.one_or_none(select(found.c.id, found.c.scopes, found.c.expires_at).add_cte(touched))
+    return await reader.one_or_none(
+        select(
+            found.c.id,
+            found.c.scopes,
+            found.c.expires_at,
+            func.set_config("synchronous_commit", "off", True).label("async_commit"),
+        ).add_cte(touched)
+    )
 
 
 async def get_live(db: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
