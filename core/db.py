@@ -53,7 +53,7 @@ from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from core.clock import utcnow
-from core.errors import Problem
+from core.errors import InvalidSchemaName, NoSchemaScope
 from core.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
@@ -78,16 +78,6 @@ class PublicBase(DeclarativeBase):
 
 class TenantBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class InvalidSchemaName(Problem):
-    code = "invalid_schema_name"
-    title = "The schema name is not valid."
-
-
-class NoSchemaScope(Problem):
-    code = "no_schema_scope"
-    title = "A tenant-scoped transaction was started without a tenant."
 
 
 def validate_schema_name(name: str) -> str:
