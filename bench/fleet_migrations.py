@@ -224,7 +224,10 @@ def _check(engine: Engine, schemas: list[str], columns: list[str], revision: str
         if at_revision != len(schemas):
             return f"the registry has {at_revision} of {len(schemas)} tenants at {revision}"
         versions: list[str] = []
-        for start in range(0, len(schemas), 500):  # one UNION of 10,000 selects exceeds max_stack_depth
+        # One UNION of 10,000 selects exceeds max_stack_depth, and one transaction reading them all runs out of
+        # lock slots (max_locks_per_transaction): batches of 500, each in its own transaction.
+        for start in range(0, len(schemas), 500):
+            connection.rollback()
             versions += connection.execute(
                 # Schema names pass core.db.quote_schema's validation: no injection through them.
                 text(
