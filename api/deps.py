@@ -230,9 +230,8 @@ _publishable_key = HTTPBearer(
 
 
 async def catalog_reader(
-    state: State,
-    tenant: Tenant,
-    db: TenantSession,
+    request: Request,
+    reader: TenantRead,
     _publishable: Annotated[HTTPAuthorizationCredentials | None, Depends(_publishable_key)],
     authorization: Annotated[str | None, Depends(_storefront_oauth)],
 ) -> Principal:
@@ -240,10 +239,11 @@ async def catalog_reader(
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise InvalidToken()
+    auth, tenant = request.app.state.commerce.auth, _tenant_of(request)
     if kind_of(secret) is SecretKind.PUBLISHABLE_KEY:
-        principal = await publishable_keys_service.authenticate(db, state.auth, tenant, secret)
+        principal = await publishable_keys_service.authenticate(reader, auth, tenant, secret)
     else:
-        principal = await storefront_service.authenticate(db, state.auth, tenant, secret)
+        principal = await storefront_service.authenticate(reader, auth, tenant, secret)
     principal.require("storefront:catalog")
     return principal
 

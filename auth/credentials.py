@@ -44,6 +44,7 @@ class Surface(StrEnum):
     STAFF = "staff"
     API_KEY = "api_key"  # pragma: allowlist secret - a surface name
     STOREFRONT = "storefront"
+    PUBLISHABLE_KEY = "publishable_key"  # pragma: allowlist secret - a surface name
 
 
 _Key = tuple[uuid.UUID, Surface, bytes]

@@ -26,7 +26,7 @@ import logging
 import re
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import datetime
 from enum import StrEnum
@@ -390,15 +390,16 @@ class TenantReader:
         self.schema = schema
         self._translate = {"schema_translate_map": {None: schema}}
 
-    async def one_or_none(self, statement: Executable) -> RowMapping | None:
+    async def one_or_none(self, statement: Executable, params: Mapping[str, Any] | None = None) -> RowMapping | None:
+        """``params`` bind the values of a statement built once (``bindparam``), for statements reused per request."""
         async with self._connect() as connection:
-            result = await connection.execute(statement, execution_options=self._translate)
+            result = await connection.execute(statement, params, execution_options=self._translate)
             row: RowMapping | None = result.mappings().one_or_none()
             return row
 
-    async def all(self, statement: Executable) -> list[RowMapping]:
+    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[RowMapping]:
         async with self._connect() as connection:
-            result = await connection.execute(statement, execution_options=self._translate)
+            result = await connection.execute(statement, params, execution_options=self._translate)
             return list(result.mappings().all())
 
     @asynccontextmanager

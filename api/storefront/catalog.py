@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import CatalogReader, TenantSession
+from api.deps import CatalogReader, TenantRead
 from api.problems import problems
 from commerce.catalog import storefront as storefront_service
 from commerce.catalog.errors import CollectionNotFound, InvalidSearchQuery, ProductNotFound
@@ -37,8 +37,8 @@ def _json(body: bytes) -> Response:
     responses={200: {"model": StorefrontProductList}, **problems(InvalidCursor, InvalidSearchQuery)},
 )
 async def list_storefront_products(
-    db: TenantSession,
-    reader: CatalogReader,
+    reader: TenantRead,
+    credential: CatalogReader,
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
     currency: Currency = None,
@@ -49,7 +49,7 @@ async def list_storefront_products(
     """Active products, oldest first; in the collection's order with `collection`; best match first with `q`."""
     return _json(
         await storefront_service.list_products(
-            db, limit=limit, starting_after=starting_after, currency=currency, collection=collection, tag=tag, q=q
+            reader, limit=limit, starting_after=starting_after, currency=currency, collection=collection, tag=tag, q=q
         )
     )
 
@@ -60,10 +60,10 @@ async def list_storefront_products(
     responses={200: {"model": StorefrontProduct}, **problems(ProductNotFound, TenantNotFound)},
 )
 async def get_storefront_product(
-    handle: HandlePath, db: TenantSession, reader: CatalogReader, currency: Currency = None
+    handle: HandlePath, reader: TenantRead, credential: CatalogReader, currency: Currency = None
 ) -> Response:
     """An active product by its handle."""
-    return _json(await storefront_service.get_product(db, handle, currency=currency))
+    return _json(await storefront_service.get_product(reader, handle, currency=currency))
 
 
 @router.get(
@@ -72,10 +72,10 @@ async def get_storefront_product(
     responses={200: {"model": StorefrontCollectionList}, **problems(InvalidCursor)},
 )
 async def list_storefront_collections(
-    db: TenantSession, reader: CatalogReader, limit: Limit = DEFAULT_LIMIT, starting_after: StartingAfter = None
+    reader: TenantRead, credential: CatalogReader, limit: Limit = DEFAULT_LIMIT, starting_after: StartingAfter = None
 ) -> Response:
     """The shop's collections, oldest first."""
-    return _json(await storefront_service.list_collections(db, limit=limit, starting_after=starting_after))
+    return _json(await storefront_service.list_collections(reader, limit=limit, starting_after=starting_after))
 
 
 @router.get(
@@ -85,8 +85,8 @@ async def list_storefront_collections(
 )
 async def list_storefront_collection_products(
     handle: HandlePath,
-    db: TenantSession,
-    reader: CatalogReader,
+    reader: TenantRead,
+    credential: CatalogReader,
     limit: Limit = DEFAULT_LIMIT,
     starting_after: StartingAfter = None,
     currency: Currency = None,
@@ -94,6 +94,6 @@ async def list_storefront_collection_products(
     """The collection's active products in the merchant's order."""
     return _json(
         await storefront_service.list_collection_products(
-            db, handle, limit=limit, starting_after=starting_after, currency=currency
+            reader, handle, limit=limit, starting_after=starting_after, currency=currency
         )
     )

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.publishable_keys.models import PublishableKey
+from core.db import TenantReader
 
 
-async def live_key_by_hash(db: AsyncSession, secret_hash: bytes) -> tuple[uuid.UUID, list[str]] | None:
-    """The id and scopes of the live key with this hash: two columns, on every storefront read."""
-    row = (
-        await db.execute(
-            select(PublishableKey.id, PublishableKey.scopes).where(
-                PublishableKey.secret_hash == secret_hash, PublishableKey.revoked_at.is_(None)
-            )
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+async def live_key_by_hash(reader: TenantReader, secret_hash: bytes) -> RowMapping | None:
+    """The id and scopes of the live key with this hash: two columns, on a storefront read's cache miss."""
+    keys = cast(Table, PublishableKey.__table__)
+    return await reader.one_or_none(
+        select(keys.c.id, keys.c.scopes).where(keys.c.secret_hash == secret_hash, keys.c.revoked_at.is_(None))
+    )
 
 
 async def get_live(db: AsyncSession, key_id: uuid.UUID) -> PublishableKey | None:

@@ -13,6 +13,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import scopes
+from auth.credentials import Surface, Verified, credentials_changed
 from auth.errors import InvalidToken
 from auth.principals import Principal, PrincipalKind
 from auth.publishable_keys import repository
@@ -22,6 +23,7 @@ from auth.publishable_keys.schemas import PublishableKeyCreate
 from auth.secrets import SecretKind, new_secret
 from auth.services import AuthServices
 from core.clock import utcnow
+from core.db import TenantReader
 from tenants.context import TenantContext
 
 MAX_KEYS = 50
@@ -65,6 +67,7 @@ async def roll_key(
     key.secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
     key.last_four = secret[-4:]
     await db.flush()
+    await credentials_changed(db)
     return key, secret
 
 
@@ -72,18 +75,27 @@ async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
     key = await _get(db, key_id)
     key.revoked_at = utcnow()
     await db.flush()
+    await credentials_changed(db)
 
 
-async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
     """The live key behind ``secret`` on this tenant (a key of another tenant hashes differently: no match).
 
-    Nothing is written on use: a storefront read stays a read.
+    Nothing is written on use: a storefront read stays a read. Verified keys are cached
+    (``auth.credentials``); rolling or revoking a key clears the cache.
     """
-    found = await repository.live_key_by_hash(db, auth.hasher.hash(secret, tenant_id=tenant.id))
-    if found is None:
+    secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
+
+    async def load() -> Verified | None:
+        row = await repository.live_key_by_hash(reader, secret_hash)
+        if row is None:
+            return None
+        return Principal(kind=PrincipalKind.PUBLISHABLE_KEY, id=row["id"], scopes=frozenset(row["scopes"])), None
+
+    principal = await auth.credentials.verify(tenant.id, Surface.PUBLISHABLE_KEY, secret_hash, load)
+    if principal is None:
         raise InvalidToken()
-    key_id, key_scopes = found
-    return Principal(kind=PrincipalKind.PUBLISHABLE_KEY, id=key_id, scopes=frozenset(key_scopes))
+    return principal
 
 
 async def browser_origins(db: AsyncSession) -> frozenset[str]:

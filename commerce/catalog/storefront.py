@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from commerce.catalog import storefront_repository as repository
 from commerce.catalog.errors import CollectionNotFound, ProductNotFound
+from core.db import TenantReader
 from core.errors import InvalidCursor
 
 
@@ -31,7 +30,7 @@ def _page(rows: list[str], limit: int) -> bytes:
 
 
 async def list_products(
-    db: AsyncSession,
+    reader: TenantReader,
     *,
     limit: int,
     starting_after: str | None = None,
@@ -44,33 +43,33 @@ async def list_products(
     each variant priced in ``currency`` (default: the shop's currency). The JSON of a ``StorefrontProductList``."""
     after = _cursor(starting_after)
     rows = await repository.product_page(
-        db, currency=currency, limit=limit, after=after, collection_handle=collection, tag=tag, q=q
+        reader, currency=currency, limit=limit, after=after, collection_handle=collection, tag=tag, q=q
     )
     # An empty page after a cursor: tell a cursor that names no active product apart.
-    if not rows and after is not None and not await repository.is_active_product(db, after):
+    if not rows and after is not None and not await repository.is_active_product(reader, after):
         raise InvalidCursor()
     return _page(rows, limit)
 
 
 async def list_collection_products(
-    db: AsyncSession, handle: str, *, limit: int, starting_after: str | None, currency: str | None
+    reader: TenantReader, handle: str, *, limit: int, starting_after: str | None, currency: str | None
 ) -> bytes:
-    page = await list_products(db, limit=limit, starting_after=starting_after, currency=currency, collection=handle)
-    if page.startswith(b'{"object":"list","data":[]') and not await repository.collection_exists(db, handle):
+    page = await list_products(reader, limit=limit, starting_after=starting_after, currency=currency, collection=handle)
+    if page.startswith(b'{"object":"list","data":[]') and not await repository.collection_exists(reader, handle):
         raise CollectionNotFound()
     return page
 
 
-async def get_product(db: AsyncSession, handle: str, *, currency: str | None) -> bytes:
-    found = await repository.product_by_handle(db, handle, currency=currency)
+async def get_product(reader: TenantReader, handle: str, *, currency: str | None) -> bytes:
+    found = await repository.product_by_handle(reader, handle, currency=currency)
     if found is None:
         raise ProductNotFound()
     return found.encode()
 
 
-async def list_collections(db: AsyncSession, *, limit: int, starting_after: str | None) -> bytes:
+async def list_collections(reader: TenantReader, *, limit: int, starting_after: str | None) -> bytes:
     after = _cursor(starting_after)
-    rows = await repository.collection_page(db, limit=limit, after=after)
-    if not rows and after is not None and not await repository.collection_id_exists(db, after):
+    rows = await repository.collection_page(reader, limit=limit, after=after)
+    if not rows and after is not None and not await repository.collection_id_exists(reader, after):
         raise InvalidCursor()
     return _page(rows, limit)

@@ -1,6 +1,7 @@
 """The storefront's catalog reads: lean Core queries on the hot path.
 
-Each read is one statement: PostgreSQL builds every product's JSON (variants with the price of the requested
+Each read is one statement, through the request's ``TenantReader`` (no transaction: one round trip), built
+once per shape with its values bound at execution. PostgreSQL builds every product's JSON (variants with the price of the requested
 currency, options, media) with ``json_build_object`` / ``json_agg`` and returns it as text, which the API sends
 as it is. No ORM objects, no second query per product, no JSON parsed and re-serialised in Python.
 """
@@ -30,7 +31,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from commerce.catalog.models import (
@@ -45,6 +45,7 @@ from commerce.catalog.models import (
 )
 from commerce.catalog.repository import search_rank, to_tsquery, tsquery_text
 from commerce.shop.models import ShopSettings
+from core.db import TenantReader
 
 _EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 
@@ -173,7 +174,7 @@ def _product_json(currency: ColumnElement[str]) -> ColumnElement[str]:
 @functools.cache
 def _product_page_statement(*, collection: bool, tag: bool, search: bool, after: bool) -> Select[Any]:
     """The statement of one shape of product page, built once per process: values are bound at execution."""
-    query = select(_product_json(_currency())).where(Product.status == ProductStatus.ACTIVE)
+    query = select(_product_json(_currency()).label("body")).where(Product.status == ProductStatus.ACTIVE)
     cursor = bindparam("after", type_=Uuid)
     if tag:
         query = query.where(Product.tags.contains(array([bindparam("tag", type_=Text)])))
@@ -208,7 +209,7 @@ def _product_page_statement(*, collection: bool, tag: bool, search: bool, after:
 
 
 async def product_page(
-    db: AsyncSession,
+    reader: TenantReader,
     *,
     currency: str | None,
     limit: int,
@@ -233,28 +234,27 @@ async def product_page(
         "tag": tag,
         "tsquery": tsquery_text(q) if q is not None else None,
     }
-    rows = await db.scalars(statement, params)
-    return list(rows)
+    return [row["body"] for row in await reader.all(statement, params)]
 
 
-_PRODUCT_BY_HANDLE = select(_product_json(_currency())).where(
+_PRODUCT_BY_HANDLE = select(_product_json(_currency()).label("body")).where(
     Product.handle == bindparam("handle"), Product.status == ProductStatus.ACTIVE
 )
 
 
-async def product_by_handle(db: AsyncSession, handle: str, *, currency: str | None) -> str | None:
+async def product_by_handle(reader: TenantReader, handle: str, *, currency: str | None) -> str | None:
     """The active product with this handle, as JSON text."""
-    found: str | None = await db.scalar(_PRODUCT_BY_HANDLE, {"handle": handle, "currency": currency})
-    return found
+    row = await reader.one_or_none(_PRODUCT_BY_HANDLE, {"handle": handle, "currency": currency})
+    return None if row is None else str(row["body"])
 
 
-async def is_active_product(db: AsyncSession, product_id: uuid.UUID) -> bool:
-    found = await db.scalar(select(Product.id).where(Product.id == product_id, Product.status == ProductStatus.ACTIVE))
-    return found is not None
+async def is_active_product(reader: TenantReader, product_id: uuid.UUID) -> bool:
+    statement = select(Product.id).where(Product.id == product_id, Product.status == ProductStatus.ACTIVE)
+    return await reader.one_or_none(statement) is not None
 
 
-async def collection_exists(db: AsyncSession, handle: str) -> bool:
-    return await db.scalar(select(Collection.id).where(Collection.handle == handle)) is not None
+async def collection_exists(reader: TenantReader, handle: str) -> bool:
+    return await reader.one_or_none(select(Collection.id).where(Collection.handle == handle)) is not None
 
 
 def _collection_json() -> ColumnElement[str]:
@@ -282,7 +282,7 @@ def _collection_json() -> ColumnElement[str]:
 _COLLECTION_CURSOR = bindparam("after", type_=Uuid)
 _COLLECTION_PAGES = {
     after: (
-        select(_collection_json())
+        select(_collection_json().label("body"))
         .where(
             tuple_(Collection.created_at, Collection.id)
             > tuple_(
@@ -299,10 +299,10 @@ _COLLECTION_PAGES = {
 }
 
 
-async def collection_page(db: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[str]:
-    rows = await db.scalars(_COLLECTION_PAGES[after is not None], {"limit": limit + 1, "after": after})
-    return list(rows)
+async def collection_page(reader: TenantReader, *, limit: int, after: uuid.UUID | None) -> list[str]:
+    rows = await reader.all(_COLLECTION_PAGES[after is not None], {"limit": limit + 1, "after": after})
+    return [row["body"] for row in rows]
 
 
-async def collection_id_exists(db: AsyncSession, collection_id: uuid.UUID) -> bool:
-    return await db.scalar(select(Collection.id).where(Collection.id == collection_id)) is not None
+async def collection_id_exists(reader: TenantReader, collection_id: uuid.UUID) -> bool:
+    return await reader.one_or_none(select(Collection.id).where(Collection.id == collection_id)) is not None
