@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.staff",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
+    "tests.fixtures.live",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
