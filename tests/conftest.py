@@ -35,9 +35,9 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.live",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
-    "tests.fixtures.live",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
