@@ -94,6 +94,13 @@ class InvalidInput(Problem):
     title = "The request body or parameters are invalid."
 
 
+class PayloadTooLarge(Problem):
+    status = 413
+    # The code the API already gives a bare HTTP 413 (api/problems.py).
+    code = "payload_too_large"
+    title = "The request body is too large."
+
+
 class TooManyRequests(Problem):
     status = 429
     # The code the API already gives a bare HTTP 429 (api/problems.py), so a client sees one code for it.
