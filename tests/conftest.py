@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.live",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
 ]
