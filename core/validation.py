@@ -7,6 +7,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
+import re
+
+# C0 controls, DEL, C1 controls, and UTF-16 surrogates (which no UTF-8 text can encode).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same, except tab, line feed and carriage return: free text such as a description may hold lines.
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def control_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``value`` no input string may hold (``"U+0000"``), or None."""
+    found = (_CONTROL_EXCEPT_LINES if multiline else _CONTROL).search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def _single_line(value: str) -> str:
+    if (character := control_character(value)) is not None:
+        raise ValueError(f"must not contain control characters ({character})")
+    return value
+
+
+def _multiline(value: str) -> str:
+    if (character := control_character(value, multiline=True)) is not None:
+        raise ValueError(f"must not contain control characters other than tab and line breaks ({character})")
+    return value
+
+
+# The input string types (the same definitions as the hardening branch's; adopt theirs on merge).
+Text = Annotated[str, AfterValidator(_single_line)]
+MultilineText = Annotated[str, AfterValidator(_multiline)]
+
 
 def _known_timezone(name: str) -> str:
     try:
