@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
-import re
+from core.money import CurrencyCode
 
 # C0 controls, DEL, C1 controls, and UTF-16 surrogates (which no UTF-8 text can encode).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -48,9 +49,11 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+__all__ = ["CurrencyCode", "DisplayName", "TimeZoneName", "reject_explicit_nulls"]
 
 
 def reject_explicit_nulls(model: BaseModel, *fields: str) -> None:

@@ -13,8 +13,11 @@ import auth.customers.models
 import auth.grants.models
 import auth.oauth.models
 import auth.operators.models
+import auth.publishable_keys.models
 import auth.staff.models
 import billing.models
+import commerce.catalog.models
+import commerce.events.models
 import commerce.shop.models
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url
