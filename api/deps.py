@@ -154,6 +154,10 @@ ApiKeysRead = Annotated[Principal, StaffScope("api_keys:read")]
 ApiKeysWrite = Annotated[Principal, StaffScope("api_keys:write")]
 OAuthClientsRead = Annotated[Principal, StaffScope("oauth_clients:read")]
 OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
+CustomersRead = Annotated[Principal, StaffScope("customers:read")]
+CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
+InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
+InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
 
 
 _storefront_oauth = OAuth2(

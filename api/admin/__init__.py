@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.admin import api_keys, auth, billing, oauth_clients, shop, staff
+from api.admin import api_keys, auth, billing, customers, inventory, oauth_clients, shop, staff
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 
@@ -15,3 +15,5 @@ router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(oauth_clients.router)
 router.include_router(staff.router)
+router.include_router(customers.router)
+router.include_router(inventory.router)

@@ -16,7 +16,7 @@ from auth.action_tokens.models import Purpose
 from auth.customers import repository
 from auth.customers.errors import CustomerAlreadyExists, CustomerNotFound
 from auth.customers.models import Customer
-from auth.customers.schemas import CustomerSignUp, CustomerUpdate
+from auth.customers.schemas import CustomerSignUp
 from auth.grants import service as grants
 from auth.oauth import repository as oauth_repository
 from auth.passwords import check_password_strength
@@ -60,14 +60,6 @@ async def get_customer(db: AsyncSession, customer_id: uuid.UUID) -> Customer:
     customer = await repository.get(db, customer_id)
     if customer is None:
         raise CustomerNotFound()
-    return customer
-
-
-async def update_profile(db: AsyncSession, customer_id: uuid.UUID, body: CustomerUpdate) -> Customer:
-    customer = await get_customer(db, customer_id)
-    if body.name is not None:
-        customer.name = body.name.strip()
-    await db.flush()
     return customer
 
 

@@ -30,7 +30,6 @@ from commerce.customers.errors import CustomerDataExportNotFound
 from commerce.customers.models import CustomerDataExport, ExportStatus
 from commerce.customers.schemas import AddressRead
 from commerce.events import service as events
-from commerce.events.schemas import NewEvent
 from core import jobs
 from core.clock import utcnow
 from core.errors import VersionMismatch
@@ -106,9 +105,7 @@ async def export_document(db: AsyncSession, customer: Customer) -> dict[str, Any
             }
             for token, name in grants
         ],
-        "events": [
-            {"type": event.type, "created_at": _iso(event.created_at), "data": event.data} for event in history
-        ],
+        "events": [{"type": event.type, "created_at": _iso(event.created_at), "data": event.data} for event in history],
     }
 
 
@@ -154,8 +151,14 @@ async def delete_customer(db: AsyncSession, customer_id: uuid.UUID, *, if_match:
     await redact_events(db, customer, {"object": "customer", "id": str(customer.id), "deleted": True})
     version = customer.version + 1
     await repository.delete_customer(db, customer)
-    event = NewEvent(type="customer.deleted", resource_id=customer_id, version=version, data={"id": str(customer_id)})
-    await events.record(db, event, actor=actor)
+    await events.record(
+        db,
+        type="customer.deleted",
+        resource_id=customer_id,
+        version=version,
+        data={"id": str(customer_id)},
+        actor=actor,
+    )
 
 
 async def redact_events(db: AsyncSession, customer: Customer, data: dict[str, Any]) -> None:

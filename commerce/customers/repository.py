@@ -44,7 +44,7 @@ def _filtered(
     if external_id is not None:
         query = query.where(Customer.external_id == external_id)
     if tag is not None:
-        query = query.where(Customer.tags.any(tag))
+        query = query.where(Customer.tags.contains([tag]))  # @>: the GIN index serves it
     if q is not None:
         # Email by prefix (an index with text_pattern_ops serves it), names anywhere, external id exactly.
         term = _escape_like(q.lower())
@@ -73,7 +73,9 @@ async def list_page(
     """``limit + 1`` customers in creation order (ties by id) matching the filters, after ``after`` if given."""
     query = _filtered(select(Customer), q=q, email=email, external_id=external_id, tag=tag)
     if after is not None:
-        query = query.where(tuple_(Customer.created_at, Customer.id) > tuple_(literal(after.created_at), literal(after.id)))
+        query = query.where(
+            tuple_(Customer.created_at, Customer.id) > tuple_(literal(after.created_at), literal(after.id))
+        )
     return list(await db.scalars(query.order_by(Customer.created_at, Customer.id).limit(limit + 1)))
 
 

@@ -155,7 +155,9 @@ class CustomerUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_nulls(self) -> CustomerUpdate:
-        reject_explicit_nulls(self, "email", "first_name", "last_name", "tags", "note", "accepts_marketing", "tax_exempt")
+        reject_explicit_nulls(
+            self, "email", "first_name", "last_name", "tags", "note", "accepts_marketing", "tax_exempt"
+        )
         return self
 
 

@@ -48,7 +48,6 @@ from commerce.customers.schemas import (
     ProfileUpdate,
 )
 from commerce.events import service as events
-from commerce.events.schemas import NewEvent
 from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
@@ -63,8 +62,14 @@ def snapshot(customer: Customer) -> dict[str, Any]:
 
 async def record(db: AsyncSession, kind: str, customer: Customer, actor: Principal | None) -> None:
     """The ``customer.<kind>`` event of a change, in the change's transaction."""
-    event = NewEvent(type=f"customer.{kind}", resource_id=customer.id, version=customer.version, data=snapshot(customer))
-    await events.record(db, event, actor=actor)
+    await events.record(
+        db,
+        type=f"customer.{kind}",
+        resource_id=customer.id,
+        version=customer.version,
+        data=snapshot(customer),
+        actor=actor,
+    )
 
 
 # --- customers ---------------------------------------------------------------------------------------
@@ -226,8 +231,12 @@ async def _add_address(db: AsyncSession, customer: Customer, body: AddressCreate
         raise CustomerAddressLimitReached(limit=MAX_ADDRESSES)
     first = count == 0
     fields = body.model_dump()
-    fields["is_default_shipping"] = body.is_default_shipping or (first and "is_default_shipping" not in body.model_fields_set)
-    fields["is_default_billing"] = body.is_default_billing or (first and "is_default_billing" not in body.model_fields_set)
+    fields["is_default_shipping"] = body.is_default_shipping or (
+        first and "is_default_shipping" not in body.model_fields_set
+    )
+    fields["is_default_billing"] = body.is_default_billing or (
+        first and "is_default_billing" not in body.model_fields_set
+    )
     await repository.clear_default(
         db, customer.id, shipping=fields["is_default_shipping"], billing=fields["is_default_billing"]
     )
