@@ -34,6 +34,8 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.customers",
+    "tests.fixtures.inventory",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

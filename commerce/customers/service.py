@@ -19,6 +19,7 @@ The rules:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -114,8 +115,7 @@ async def create_customer(db: AsyncSession, body: CustomerCreate, *, actor: Prin
         password_hash=None,
         version=1,
     )
-    db.add(customer)
-    await _flush_unique(db, customer)
+    await _save(db, customer, lambda: db.add(customer))
     for address in body.addresses:
         await _add_address(db, customer, address)
     await record(db, "created", customer, actor)
@@ -127,15 +127,14 @@ async def update_customer(
 ) -> Customer:
     """Apply the given fields; with ``if_match``, refuse (412) if the customer changed since that version."""
     customer = await _changeable(db, customer_id, if_match=if_match)
-    changes = body.model_dump(exclude_unset=True)
-    _apply(customer, changes)
-    customer.version += 1
-    await _flush_unique(db, customer)
+    await _save(db, customer, lambda: _apply(customer, body.model_dump(exclude_unset=True)))
     await record(db, "updated", customer, actor)
     return customer
 
 
 def _apply(customer: Customer, changes: dict[str, Any]) -> None:
+    """Set the given fields and move the version; a change of consent records its time."""
+    customer.version += 1
     if "accepts_marketing" in changes and changes["accepts_marketing"] != customer.accepts_marketing:
         customer.marketing_consent_updated_at = utcnow()
     for field, value in changes.items():
@@ -152,17 +151,21 @@ async def _changeable(db: AsyncSession, customer_id: uuid.UUID, *, if_match: int
     return customer
 
 
-async def _flush_unique(db: AsyncSession, customer: Customer) -> None:
-    """Flush, turning a unique violation (a concurrent writer included) into the matching 409."""
+async def _save(db: AsyncSession, customer: Customer, change: Callable[[], None]) -> None:
+    """Make the change and flush it in a savepoint, turning a unique violation (a concurrent writer's included)
+    into the matching 409. The change is made inside the savepoint: ``begin_nested`` flushes what is pending
+    first, and a violation flushed there would doom the whole transaction."""
     try:
         async with db.begin_nested():
+            change()
+            email, external_id = customer.email, customer.external_id  # the row is expired after a rollback
             await db.flush()
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if constraint == "uq_customers_external_id":
-            raise CustomerExternalIdTaken(external_id=customer.external_id) from exc
+            raise CustomerExternalIdTaken(external_id=external_id) from exc
         if constraint == "uq_customers_email":
-            raise CustomerAlreadyExists(email=customer.email) from exc
+            raise CustomerAlreadyExists(email=email) from exc
         raise
 
 
@@ -275,7 +278,6 @@ async def update_profile(db: AsyncSession, shopper: Principal, body: ProfileUpda
     """The shopper changes their own name, phone or marketing consent."""
     customer = await _changeable(db, shopper.id)
     _apply(customer, body.model_dump(exclude_unset=True))
-    customer.version += 1
     await db.flush()
     await record(db, "updated", customer, shopper)
     return customer
