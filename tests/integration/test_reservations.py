@@ -64,7 +64,8 @@ async def _reserve(
 
 async def _status(database: Database, tenant: TenantHandle, reservation_id: uuid.UUID) -> ReservationStatus:
     async with database.scoped_session(tenant.schema_name) as db:
-        status: ReservationStatus = await db.scalar(select(Reservation.status).where(Reservation.id == reservation_id))
+        status = await db.scalar(select(Reservation.status).where(Reservation.id == reservation_id))
+        assert status is not None
         return status
 
 
