@@ -28,6 +28,8 @@ from api.cli_mail import mail_app
 from auth.operators import repository as operators_repository
 from auth.operators import service as operators_service
 from auth.passwords import Passwords
+from auth.services import AuthServices
+from commerce.catalog import demo as demo_catalog
 from commerce.shop.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
@@ -37,6 +39,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
+from tenants.context import TenantContext, tenant_session
 from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public, public_revisions
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
@@ -200,6 +203,19 @@ async def _create_demo(settings: Settings, database: Database) -> dict[str, str]
             billing_enabled=settings.stripe.enabled,
         )
         saved.update(owner_email=created.owner_email, owner_password=created.owner_password)
+    demo = await _with_session(settings, find_demo)
+    if demo is not None:
+        async with tenant_session(database, TenantContext.of(demo)) as db:
+            auth = AuthServices.build(settings)
+            try:
+                _, key = await demo_catalog.seed_storefront(
+                    db, auth, TenantContext.of(demo), with_key="publishable_key" not in saved
+                )
+            finally:
+                await auth.close()
+            await db.commit()
+        if key is not None:
+            saved["publishable_key"] = key
     path.write_text(json.dumps(saved, indent=2))
     path.chmod(0o600)
     return saved
@@ -236,6 +252,9 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
   # register a storefront (an OAuth client); its shoppers sign in at the shop's own OAuth server (docs/auth.md)
   curl -s {base}/admin/v1/oauth-clients -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{storefront}'
   curl -s http://demo.localhost:{port}/.well-known/oauth-authorization-server
+
+  # the demo catalog as a storefront sees it, with the shop's publishable key (safe in a web page; docs/catalog.md)
+  curl -s '{base}/storefront/v1/products?limit=3&currency=EUR' -H 'x-tenant: demo' -H 'authorization: Bearer {credentials.get("publishable_key", "?")}'
 """
     )
 

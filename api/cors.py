@@ -1,7 +1,7 @@
 """CORS for browser storefronts: single-page apps on their own origins calling the storefront API and the token endpoints.
 
-The allowed origins of a tenant are those of its OAuth clients' redirect URIs, so registering a
-storefront is all a merchant does. Storefront calls carry bearer tokens, never cookies, so
+The allowed origins of a tenant are those of its OAuth clients' redirect URIs and the ``allowed_origins`` of
+its publishable keys, so registering a storefront (or creating its key) is all a merchant does. Storefront calls carry bearer tokens, never cookies, so
 credentialed CORS is never allowed; CORS only decides which web pages may read the responses,
 while the tokens remain the security boundary. Origins are cached per tenant for a short time:
 a newly registered redirect URI is accepted within ``ttl_seconds``.
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.middleware import TENANT_SCOPE_KEY
 from api.problems import send_problem
 from auth.oauth import service as oauth_service
+from auth.publishable_keys import service as publishable_keys_service
 from core.db import Database
 from core.errors import Forbidden
 from tenants.context import TenantContext, tenant_session
@@ -88,7 +89,7 @@ class StorefrontCorsMiddleware:
         if cached is not None and cached[0] > now:
             return cached[1]
         async with tenant_session(self.database, tenant) as db:
-            origins = await oauth_service.browser_origins(db)
+            origins = await oauth_service.browser_origins(db) | await publishable_keys_service.browser_origins(db)
         if len(self._origins) > 10_000:  # bounded: a fleet's worth of tenants
             self._origins.clear()
         self._origins[tenant.id] = (now + self.ttl_seconds, origins)

@@ -31,6 +31,7 @@ from auth.errors import InvalidToken, MissingScope
 from auth.operators import service as operators_service
 from auth.operators.models import Operator
 from auth.principals import Principal, PrincipalKind
+from auth.publishable_keys import service as publishable_keys_service
 from auth.secrets import SecretKind, kind_of
 from auth.staff import service as staff_service
 from core.errors import InvalidInput, Problem
@@ -154,10 +155,16 @@ ApiKeysRead = Annotated[Principal, StaffScope("api_keys:read")]
 ApiKeysWrite = Annotated[Principal, StaffScope("api_keys:write")]
 OAuthClientsRead = Annotated[Principal, StaffScope("oauth_clients:read")]
 OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
+<<<<<<< HEAD
 CustomersRead = Annotated[Principal, StaffScope("customers:read")]
 CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
 InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
+=======
+ProductsRead = Annotated[Principal, StaffScope("products:read")]
+ProductsWrite = Annotated[Principal, StaffScope("products:write")]
+EventsRead = Annotated[Principal, StaffScope("events:read")]
+>>>>>>> catalog
 
 
 _storefront_oauth = OAuth2(
@@ -201,6 +208,35 @@ async def storefront_customer(principal: Annotated[Principal, Security(storefron
         raise MissingScope("customer:profile")
     return principal
 
+
+_publishable_key = HTTPBearer(
+    auto_error=False,
+    scheme_name="PublishableKey",
+    description="A publishable key (`pk_...`) sent as a bearer token: public catalog reads, safe in a web page.",
+)
+
+
+async def catalog_reader(
+    state: State,
+    tenant: Tenant,
+    db: TenantSession,
+    _publishable: Annotated[HTTPAuthorizationCredentials | None, Depends(_publishable_key)],
+    authorization: Annotated[str | None, Depends(_storefront_oauth)],
+) -> Principal:
+    """A publishable key of this tenant, or one of its storefront OAuth tokens holding ``storefront:catalog``."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise InvalidToken()
+    if kind_of(secret) is SecretKind.PUBLISHABLE_KEY:
+        principal = await publishable_keys_service.authenticate(db, state.auth, tenant, secret)
+    else:
+        principal = await storefront_service.authenticate(db, state.auth, tenant, secret)
+    principal.require("storefront:catalog")
+    return principal
+
+
+# Public catalog reads: a publishable key or a storefront token with ``storefront:catalog``.
+CatalogReader = Annotated[Principal, Security(catalog_reader, scopes=["storefront:catalog"])]
 
 # Any storefront token of this tenant; a shopper's token with a given scope.
 StorefrontToken = Annotated[Principal, Security(storefront_principal)]

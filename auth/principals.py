@@ -14,12 +14,13 @@ class PrincipalKind(StrEnum):
     API_KEY = "api_key"  # pragma: allowlist secret - a kind of principal
     CUSTOMER = "customer"
     CLIENT = "client"
+    PUBLISHABLE_KEY = "publishable_key"  # pragma: allowlist secret - a kind of principal
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     kind: PrincipalKind
-    id: uuid.UUID  # the staff member, API key, customer or OAuth client
+    id: uuid.UUID  # the staff member, API key, customer, OAuth client or publishable key
     scopes: frozenset[str]
     token_family_id: uuid.UUID | None = None  # what logout revokes
     client_id: uuid.UUID | None = None  # the OAuth client a storefront token was issued to

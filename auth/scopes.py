@@ -28,6 +28,7 @@ ADMIN_SCOPES: dict[str, str] = {
     "api_keys:write": "Create, roll and revoke API keys.",
     "oauth_clients:read": "List OAuth clients.",
     "oauth_clients:write": "Register, change and revoke OAuth clients.",
+    "events:read": "Read the event log (snapshots of every changed resource).",
 }
 
 # Storefronts (OAuth 2.0 clients of the tenant) and their signed-in shoppers.
@@ -37,6 +38,9 @@ STOREFRONT_SCOPES: dict[str, str] = {
     "customer:profile": "Read and change the signed-in shopper's profile.",
     "customer:orders": "Read the signed-in shopper's orders.",
 }
+
+# What a publishable key (``pk_...``, embedded in web pages) may do: read the public catalog, nothing else.
+PUBLISHABLE_KEY_SCOPES = frozenset({"storefront:catalog"})
 
 # Scopes a client may use without a shopper (client_credentials): never a customer:* scope.
 CLIENT_ONLY_SCOPES = frozenset(scope for scope in STOREFRONT_SCOPES if scope.startswith("storefront:"))

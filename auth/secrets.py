@@ -28,6 +28,7 @@ class SecretKind(StrEnum):
     AUTHORIZATION_CODE = "oac"
     CLIENT_SECRET = "cs"  # noqa: S105 # pragma: allowlist secret - a prefix
     API_KEY = "sk"  # pragma: allowlist secret - a prefix
+    PUBLISHABLE_KEY = "pk"  # pragma: allowlist secret - a prefix
     ACTION = "act"
 
 

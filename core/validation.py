@@ -1,8 +1,15 @@
-"""Validators shared by every API schema (one definition each)."""
+"""Validators shared by every API schema (one definition each).
+
+Every string that comes in from a client (body fields, query and path parameters, form fields) is ``Text``
+or ``MultilineText``, or a type built on them: PostgreSQL text cannot hold NUL (psycopg raises, which would be a
+500), UTF-8 cannot hold lone surrogates (JSON's ``"\\ud800"``), and no name, token or address has a use for
+other control characters. A refused value is a 422 ``invalid_input`` whose ``errors`` name the field.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -34,9 +41,23 @@ def _multiline(value: str) -> str:
     return value
 
 
-# The input string types (the same definitions as the hardening branch's; adopt theirs on merge).
+# The input string types. Constrain them further with Field(...) or StringConstraints as usual:
+#     name: Text = Field(min_length=1, max_length=200)
+#     starting_after: Annotated[Text | None, Query()] = None
 Text = Annotated[str, AfterValidator(_single_line)]
 MultilineText = Annotated[str, AfterValidator(_multiline)]
+
+
+def invalid_fields(pairs: Iterable[tuple[str, str]]) -> list[dict[str, object]]:
+    """For inputs read outside pydantic (the OAuth forms): one ``errors`` entry per value that is not ``Text``."""
+    errors: list[dict[str, object]] = []
+    for name, value in pairs:
+        if (character := control_character(name) or control_character(value)) is not None:
+            field = name if control_character(name) is None else repr(name)
+            errors.append(
+                {"loc": [field], "message": f"must not contain control characters ({character})", "type": "value_error"}
+            )
+    return errors
 
 
 def _known_timezone(name: str) -> str:
@@ -49,11 +70,11 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TimeZoneName = Annotated[Text, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
+DisplayName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-__all__ = ["CurrencyCode", "DisplayName", "TimeZoneName", "reject_explicit_nulls"]
+__all__ = ["CurrencyCode", "DisplayName", "MultilineText", "Text", "TimeZoneName", "reject_explicit_nulls"]
 
 
 def reject_explicit_nulls(model: BaseModel, *fields: str) -> None:

@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.catalog",
     "tests.fixtures.customers",
     "tests.fixtures.inventory",
 ]

@@ -91,6 +91,7 @@ class CeleryDispatcher:
 def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     import workers.billing.tasks
+    import workers.catalog.tasks
     import workers.customers.tasks
     import workers.inventory.tasks
     import workers.mail.tasks

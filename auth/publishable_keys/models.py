@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import ARRAY, DateTime, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import TenantBase, created_at_column
@@ -25,6 +25,7 @@ class PublishableKey(TenantBase):
     last_four: Mapped[str] = mapped_column(String(4))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Web origins (``https://shop.example.com``) allowed to call the storefront API from a browser with this key.
+    allowed_origins: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -31,8 +30,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import TenantBase, created_at_column, str_enum, updated_at_column
 from core.ids import new_id
@@ -90,7 +89,18 @@ class Product(TenantBase):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
-    __mapper_args__ = {"version_id_col": version, "eager_defaults": False}  # noqa: RUF012
+    # Loaded on purpose (selectinload in the repository), never lazily; the database cascades deletes.
+    options: Mapped[list[ProductOption]] = relationship(
+        order_by="ProductOption.position", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+    variants: Mapped[list[Variant]] = relationship(
+        order_by="(Variant.position, Variant.id)", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+    media: Mapped[list[ProductMedia]] = relationship(
+        order_by="ProductMedia.position", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class ProductOption(TenantBase):
@@ -139,6 +149,14 @@ class Variant(TenantBase):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+    prices: Mapped[list[VariantPrice]] = relationship(
+        order_by="VariantPrice.currency", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+    @property
+    def option_values(self) -> list[str]:
+        return [value for value in (self.option1, self.option2, self.option3) if value is not None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

@@ -8,6 +8,7 @@ inside the transaction: consumers (outgoing webhooks, later) read the log after 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,11 +20,13 @@ from commerce.events import repository
 from commerce.events.errors import EventNotFound
 from commerce.events.models import Event
 from commerce.events.schemas import EventActor, EventList, EventRead, NewEvent
+from core.errors import InvalidInput
 from core.ids import new_id
 from core.pagination import cursor_row, split_page
 
 # The resources whose changes are logged, and so the valid prefixes of a type filter.
 RESOURCES = ("product", "variant", "collection", "inventory_level", "location", "customer")
+_TYPE_FILTER = re.compile(r"[a-z_]{1,32}\.(\*|[a-z_]{1,32})")
 
 
 def _row(event: NewEvent, actor: Principal | None) -> dict[str, Any]:
@@ -76,7 +79,15 @@ async def list_events(
     types: Sequence[str] = (),
     resource_id: uuid.UUID | None = None,
 ) -> EventList:
-    """Newest first; ``starting_after`` is the id of the last event of the previous page."""
+    """Newest first; ``starting_after`` is the id of the last event of the previous page.
+
+    A type filter is an event type (``product.created``) or every type of a resource (``product.*``).
+    """
+    bad = [pattern for pattern in types if not _TYPE_FILTER.fullmatch(pattern)]
+    if bad:
+        raise InvalidInput(
+            errors=[{"loc": ["query", "type"], "message": f"not an event type: {bad[0]!r}", "type": "event_type"}]
+        )
     cursor = await cursor_row(starting_after, lambda event_id: repository.get(db, event_id))
     rows = await repository.list_page(
         db,

@@ -167,7 +167,8 @@ async def test_api_keys_reach_exactly_the_scoped_routes_their_scopes_allow(
 
     for op in scoped(app):
         write = op.scope.split(":")[0] + ":write"
-        for granted in {op.scope, write}:  # the scope itself, and the write scope that implies it
+        # The scope itself, and the write scope that implies it (read-only resources, such as events, have none).
+        for granted in {op.scope, write} & set(keys):
             response = await call(client, op, keys[granted])
             if response.status_code in (401, 403):
                 failures.append(f"key with {granted} refused on {op.method} {op.path}: {response.text}")

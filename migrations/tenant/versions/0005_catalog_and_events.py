@@ -189,7 +189,7 @@ def upgrade() -> None:
         sa.Column("last_four", sa.String(length=4), nullable=False),
         sa.Column("scopes", sa.ARRAY(sa.String(length=64)), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("allowed_origins", sa.ARRAY(sa.Text()), server_default="{}", nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(

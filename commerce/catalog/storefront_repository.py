@@ -1,0 +1,269 @@
+"""The storefront's catalog reads: lean Core queries on the hot path.
+
+Each read is one statement: PostgreSQL builds every product's JSON (variants with the price of the requested
+currency, options, media) with ``json_build_object`` / ``json_agg`` and returns it as text, which the API sends
+as it is. No ORM objects, no second query per product, no JSON parsed and re-serialised in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from commerce.catalog.models import (
+    Collection,
+    CollectionProduct,
+    Product,
+    ProductMedia,
+    ProductOption,
+    ProductStatus,
+    Variant,
+    VariantPrice,
+)
+from commerce.catalog.repository import search_query, search_rank
+from commerce.shop.models import ShopSettings
+
+_EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
+
+
+def available_for_sale() -> ColumnElement[bool]:
+    """Whether a shopper may buy the variant (the storefront never shows counts).
+
+    Until stock levels exist (inventory, issue #13 part 2) every variant is; untracked and backorderable
+    variants always will be.
+    """
+    return true()
+
+
+def _money(amount: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    return case(
+        (amount.is_(None), null()),
+        else_=func.json_build_object("amount", amount, "currency", VariantPrice.currency),
+    )
+
+
+def _currency(requested: str | None) -> ColumnElement[str]:
+    """The requested currency, else the shop's default (in the same statement: no extra round trip)."""
+    default = select(ShopSettings.default_currency).where(ShopSettings.id == 1).scalar_subquery()
+    return func.coalesce(literal(requested, type_=Text), default)
+
+
+def _product_json(currency: ColumnElement[str]) -> ColumnElement[str]:
+    variant = func.json_build_object(
+        "id",
+        Variant.id,
+        "title",
+        Variant.title,
+        "sku",
+        Variant.sku,
+        "option_values",
+        func.array_remove(array([Variant.option1, Variant.option2, Variant.option3]), None),
+        "price",
+        _money(VariantPrice.amount),
+        "compare_at_price",
+        _money(VariantPrice.compare_at_amount),
+        "available_for_sale",
+        available_for_sale(),
+    )
+    variants = (
+        select(func.coalesce(func.json_agg(aggregate_order_by(variant, Variant.position, Variant.id)), _EMPTY))
+        .select_from(Variant)
+        .outerjoin(VariantPrice, and_(VariantPrice.variant_id == Variant.id, VariantPrice.currency == currency))
+        .where(Variant.product_id == Product.id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    options = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object("name", ProductOption.name, "values", ProductOption.values),
+                        ProductOption.position,
+                    )
+                ),
+                _EMPTY,
+            )
+        )
+        .where(ProductOption.product_id == Product.id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    media = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object(
+                            "id",
+                            ProductMedia.id,
+                            "url",
+                            ProductMedia.url,
+                            "alt_text",
+                            ProductMedia.alt_text,
+                            "position",
+                            ProductMedia.position,
+                        ),
+                        ProductMedia.position,
+                    )
+                ),
+                _EMPTY,
+            )
+        )
+        .where(ProductMedia.product_id == Product.id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    return cast(
+        func.json_build_object(
+            "object",
+            "product",
+            "id",
+            Product.id,
+            "handle",
+            Product.handle,
+            "title",
+            Product.title,
+            "description",
+            Product.description,
+            "vendor",
+            Product.vendor,
+            "product_type",
+            Product.product_type,
+            "tags",
+            Product.tags,
+            "options",
+            options,
+            "media",
+            media,
+            "seo_title",
+            Product.seo_title,
+            "seo_description",
+            Product.seo_description,
+            "variants",
+            variants,
+        ),
+        Text,
+    )
+
+
+async def product_page(
+    db: AsyncSession,
+    *,
+    currency: str | None,
+    limit: int,
+    after: uuid.UUID | None,
+    collection_handle: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+) -> list[str]:
+    """One page (``limit + 1`` rows) of active products as JSON texts.
+
+    Order: the collection's order with ``collection_handle``; best match first with ``q``; else oldest first.
+    A cursor naming a product outside the result yields an empty page (the caller tells why).
+    """
+    query = select(_product_json(_currency(currency))).where(Product.status == ProductStatus.ACTIVE)
+    if tag is not None:
+        query = query.where(Product.tags.contains([tag]))
+    if collection_handle is not None:
+        collection_id = select(Collection.id).where(Collection.handle == collection_handle).scalar_subquery()
+        query = query.join(CollectionProduct, CollectionProduct.product_id == Product.id).where(
+            CollectionProduct.collection_id == collection_id
+        )
+        if after is not None:
+            cursor = (
+                select(CollectionProduct.position)
+                .where(CollectionProduct.collection_id == collection_id, CollectionProduct.product_id == after)
+                .scalar_subquery()
+            )
+            query = query.where(tuple_(CollectionProduct.position, Product.id) > tuple_(cursor, literal(after)))
+        query = query.order_by(CollectionProduct.position, Product.id)
+    elif q is not None:
+        tsquery = search_query(q)
+        rank = search_rank(tsquery)
+        query = query.where(Product.search_vector.op("@@")(tsquery))
+        if after is not None:
+            cursor_rank = select(rank).where(Product.id == after).scalar_subquery()
+            query = query.where(or_(rank < cursor_rank, and_(rank == cursor_rank, Product.id > after)))
+        query = query.order_by(rank.desc(), Product.id)
+    else:
+        if after is not None:
+            cursor_created = select(Product.created_at).where(Product.id == after).scalar_subquery()
+            query = query.where(tuple_(Product.created_at, Product.id) > tuple_(cursor_created, literal(after)))
+        query = query.order_by(Product.created_at, Product.id)
+    if q is not None and collection_handle is not None:
+        query = query.where(Product.search_vector.op("@@")(search_query(q)))
+    rows = await db.scalars(query.limit(limit + 1))
+    return list(rows)
+
+
+async def product_by_handle(db: AsyncSession, handle: str, *, currency: str | None) -> str | None:
+    """The active product with this handle, as JSON text."""
+    query = select(_product_json(_currency(currency))).where(
+        Product.handle == handle, Product.status == ProductStatus.ACTIVE
+    )
+    found: str | None = await db.scalar(query)
+    return found
+
+
+async def is_active_product(db: AsyncSession, product_id: uuid.UUID) -> bool:
+    found = await db.scalar(select(Product.id).where(Product.id == product_id, Product.status == ProductStatus.ACTIVE))
+    return found is not None
+
+
+async def collection_exists(db: AsyncSession, handle: str) -> bool:
+    return await db.scalar(select(Collection.id).where(Collection.handle == handle)) is not None
+
+
+def _collection_json() -> ColumnElement[str]:
+    return cast(
+        func.json_build_object(
+            "object",
+            "collection",
+            "id",
+            Collection.id,
+            "handle",
+            Collection.handle,
+            "title",
+            Collection.title,
+            "description",
+            Collection.description,
+            "seo_title",
+            Collection.seo_title,
+            "seo_description",
+            Collection.seo_description,
+        ),
+        Text,
+    )
+
+
+async def collection_page(db: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[str]:
+    query = select(_collection_json())
+    if after is not None:
+        cursor = select(Collection.created_at).where(Collection.id == after).scalar_subquery()
+        query = query.where(tuple_(Collection.created_at, Collection.id) > tuple_(cursor, literal(after)))
+    rows = await db.scalars(query.order_by(Collection.created_at, Collection.id).limit(limit + 1))
+    return list(rows)
+
+
+async def collection_id_exists(db: AsyncSession, collection_id: uuid.UUID) -> bool:
+    return await db.scalar(select(Collection.id).where(Collection.id == collection_id)) is not None
