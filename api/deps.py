@@ -155,16 +155,13 @@ ApiKeysRead = Annotated[Principal, StaffScope("api_keys:read")]
 ApiKeysWrite = Annotated[Principal, StaffScope("api_keys:write")]
 OAuthClientsRead = Annotated[Principal, StaffScope("oauth_clients:read")]
 OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
-<<<<<<< HEAD
+ProductsRead = Annotated[Principal, StaffScope("products:read")]
+ProductsWrite = Annotated[Principal, StaffScope("products:write")]
+EventsRead = Annotated[Principal, StaffScope("events:read")]
 CustomersRead = Annotated[Principal, StaffScope("customers:read")]
 CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
 InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
-=======
-ProductsRead = Annotated[Principal, StaffScope("products:read")]
-ProductsWrite = Annotated[Principal, StaffScope("products:write")]
-EventsRead = Annotated[Principal, StaffScope("events:read")]
->>>>>>> catalog
 
 
 _storefront_oauth = OAuth2(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-<<<<<<< HEAD
-from api.admin import api_keys, auth, billing, customers, inventory, oauth_clients, shop, staff
-=======
 from api.admin import (
     api_keys,
     auth,
     billing,
     collections,
+    customers,
     events,
+    inventory,
     oauth_clients,
     product_imports,
     products,
@@ -20,7 +19,6 @@ from api.admin import (
     shop,
     staff,
 )
->>>>>>> catalog
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 
@@ -31,13 +29,10 @@ router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(oauth_clients.router)
 router.include_router(staff.router)
-<<<<<<< HEAD
-router.include_router(customers.router)
-router.include_router(inventory.router)
-=======
 router.include_router(product_imports.router)  # before products: /products/imports is no product id
 router.include_router(products.router)
 router.include_router(collections.router)
 router.include_router(events.router)
 router.include_router(publishable_keys.router)
->>>>>>> catalog
+router.include_router(customers.router)
+router.include_router(inventory.router)
