@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from commerce.inventory.models import (
     Reservation,
     ReservationStatus,
 )
+from commerce.shop.models import ShopSettings
 
 # --- variants (read only) -------------------------------------------------------------------------------
 
@@ -141,15 +142,42 @@ async def list_levels(
     return list(await db.scalars(query.order_by(InventoryLevel.created_at, InventoryLevel.id).limit(limit + 1)))
 
 
-async def levels_of_variants(db: AsyncSession, variant_ids: Sequence[uuid.UUID]) -> list[InventoryLevel]:
-    """The levels of the variants at active locations, in the locations' order."""
-    query = (
-        select(InventoryLevel)
+# --- what storefronts see (SQL expressions, correlated to ``Variant``) ----------------------------------
+
+
+def _available_at_active_locations() -> Any:
+    return (
+        select(InventoryLevel.available)
         .join(Location, Location.id == InventoryLevel.location_id)
-        .where(InventoryLevel.variant_id.in_(list(variant_ids)), Location.is_active.is_(True))
-        .order_by(Location.created_at, Location.id)
+        .where(InventoryLevel.variant_id == Variant.id, Location.is_active.is_(True))
+        .correlate(Variant)
     )
-    return list(await db.scalars(query))
+
+
+def sellable() -> ColumnElement[bool]:
+    """Whether a shopper may buy the variant: it does not track stock, allows backorders, or some active location
+    has a unit available. The one definition, used by the storefront's product JSON and ``availability``."""
+    in_stock = _available_at_active_locations().where(InventoryLevel.available > 0).exists()
+    return or_(Variant.track_inventory.is_(False), Variant.allow_backorder.is_(True), in_stock)
+
+
+def shown_quantity() -> ColumnElement[int | None]:
+    """Units available over active locations, for a tracked variant of a shop that opted in to show them."""
+    total = (
+        select(func.greatest(func.coalesce(func.sum(InventoryLevel.available), 0), 0))
+        .join(Location, Location.id == InventoryLevel.location_id)
+        .where(InventoryLevel.variant_id == Variant.id, Location.is_active.is_(True))
+        .correlate(Variant)
+        .scalar_subquery()
+    )
+    opted_in = select(ShopSettings.show_inventory_quantities).where(ShopSettings.id == 1).scalar_subquery()
+    return case((and_(opted_in.is_(True), Variant.track_inventory.is_(True)), total), else_=null())
+
+
+async def availability(db: AsyncSession, variant_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, bool, int | None]]:
+    """(variant id, sellable, shown quantity) of each variant."""
+    rows = await db.execute(select(Variant.id, sellable(), shown_quantity()).where(Variant.id.in_(list(variant_ids))))
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 # --- the ledger ----------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principals import Principal
-from commerce.catalog.models import Variant
 from commerce.events import service as events
 from commerce.events.schemas import NewEvent
 from commerce.inventory import repository
@@ -256,21 +255,10 @@ async def list_adjustments(
 # --- what storefronts see ------------------------------------------------------------------------------
 
 
-async def storefront_availability(
-    db: AsyncSession, variants: Sequence[Variant], *, show_quantities: bool
-) -> dict[uuid.UUID, VariantAvailability]:
-    """Per variant: whether it can be bought, and the units available over active locations only when the shop
-    opted in (``shop.show_inventory_quantities``). Untracked and backorder variants are always for sale."""
-    levels = await repository.levels_of_variants(db, [variant.id for variant in variants])
-    totals: dict[uuid.UUID, int] = {}
-    for level in levels:
-        totals[level.variant_id] = totals.get(level.variant_id, 0) + level.available
-    result: dict[uuid.UUID, VariantAvailability] = {}
-    for variant in variants:
-        available = max(totals.get(variant.id, 0), 0)
-        for_sale = not variant.track_inventory or variant.allow_backorder or available > 0
-        quantity = available if show_quantities and variant.track_inventory else None
-        result[variant.id] = VariantAvailability(
-            variant_id=variant.id, available_for_sale=for_sale, quantity_available=quantity
-        )
-    return result
+async def storefront_availability(db: AsyncSession, variant_ids: Sequence[uuid.UUID]) -> list[VariantAvailability]:
+    """Per variant: whether it can be bought, and the units available over active locations only if the shop opted
+    in (``shop.show_inventory_quantities``). Untracked and backorder variants are always for sale."""
+    return [
+        VariantAvailability(variant_id=variant_id, available_for_sale=sellable, quantity_available=quantity)
+        for variant_id, sellable, quantity in await repository.availability(db, variant_ids)
+    ]

@@ -14,13 +14,14 @@ import pytest
 from celery import Celery
 from sqlalchemy import select
 
-from commerce.inventory import repository, reservations
+from commerce.inventory import reservations
 from commerce.inventory.errors import InsufficientStock
 from commerce.inventory.models import Reservation, ReservationStatus
 from commerce.inventory.service import storefront_availability
 from core.clock import utcnow
 from core.db import Database
 from tenants.context import tenant_session
+from tests.fixtures.catalog import MakePublishableKey
 from tests.fixtures.inventory import MakeLocation, MakeVariant
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT, context_of, send
@@ -131,28 +132,70 @@ async def test_untracked_and_backorder_variants_are_always_available(
 ) -> None:
     untracked = await make_variant(tenant_a, track_inventory=False)
     backorder = await make_variant(tenant_a, allow_backorder=True)
-    tracked = await make_variant(tenant_a)
     await make_location(tenant_a)
 
     free = await _reserve(database, tenant_a, untracked, 1000)
     owed = await _reserve(database, tenant_a, backorder, 2)
-    context = await context_of(database, tenant_a)
-    async with tenant_session(database, context) as db:
-        variants = await repository.get_variants(db, [untracked, backorder, tracked])
-        hidden = await storefront_availability(db, variants, show_quantities=False)
-        shown = await storefront_availability(db, variants, show_quantities=True)
 
     assert free.location_id is None  # nothing held for an untracked variant
-    assert owed.location_id is not None
+    assert owed.location_id is not None  # a backorder is held past zero
     levels = (await client.get(LEVELS, params={"variant_id": str(backorder)}, headers=tenant_a.headers)).json()["data"]
     assert [(level["reserved"], level["available"]) for level in levels] == [(2, -2)]
-    assert {v: (a.available_for_sale, a.quantity_available) for v, a in hidden.items()} == {
-        untracked: (True, None),
-        backorder: (True, None),
-        tracked: (False, None),
+
+
+async def test_the_storefront_shows_availability_and_counts_only_when_the_shop_opts_in(
+    client: httpx.AsyncClient,
+    database: Database,
+    tenant_a: TenantHandle,
+    make_variant: MakeVariant,
+    make_location: MakeLocation,
+    make_publishable_key: MakePublishableKey,
+) -> None:
+    in_stock, sold_out = await make_variant(tenant_a), await make_variant(tenant_a)
+    untracked, backorder = (
+        await make_variant(tenant_a, track_inventory=False),
+        await make_variant(tenant_a, allow_backorder=True),
+    )
+    location = await make_location(tenant_a)
+    await _stock(client, tenant_a, in_stock, location, 3)
+    await _stock(client, tenant_a, sold_out, location, 1)
+    await _reserve(database, tenant_a, sold_out, 1)  # the last unit is in a cart
+    key = await make_publishable_key(tenant_a)
+
+    async def shown() -> dict[str, tuple[bool, int | None]]:
+        response = await client.get("/storefront/v1/products", params={"limit": 100}, headers=key.headers)
+        assert response.status_code == 200, response.text
+        variants = [variant for product in response.json()["data"] for variant in product["variants"]]
+        return {v["id"]: (v["available_for_sale"], v["quantity_available"]) for v in variants}
+
+    hidden = await shown()
+    opted_in = await client.patch("/admin/v1/shop", json={"show_inventory_quantities": True}, headers=tenant_a.headers)
+    assert opted_in.status_code == 200
+    counted = await shown()
+
+    ids = {
+        name: str(variant)
+        for name, variant in (("in", in_stock), ("out", sold_out), ("u", untracked), ("b", backorder))
     }
-    assert shown[tracked].quantity_available == 0
-    assert shown[untracked].quantity_available is None
+    assert {name: hidden[i] for name, i in ids.items()} == {
+        "in": (True, None),
+        "out": (False, None),
+        "u": (True, None),
+        "b": (True, None),
+    }
+    assert {name: counted[i] for name, i in ids.items()} == {
+        "in": (True, 3),
+        "out": (False, 0),
+        "u": (True, None),
+        "b": (True, 0),
+    }
+    [availability] = await _availability(database, tenant_a, in_stock)
+    assert (availability.available_for_sale, availability.quantity_available) == (True, 3)
+
+
+async def _availability(database: Database, tenant: TenantHandle, variant: uuid.UUID) -> list[Any]:
+    async with database.scoped_session(tenant.schema_name) as db:
+        return list(await storefront_availability(db, [variant]))
 
 
 async def test_the_sweep_on_the_real_worker_expires_what_is_due_and_only_that(
