@@ -243,3 +243,21 @@ async def lock_due_reservations(db: AsyncSession, now: datetime, limit: int) -> 
         .with_for_update(skip_locked=True)
     )
     return list(await db.scalars(query))
+
+
+async def tracked_variants_without_stock(db: AsyncSession) -> list[uuid.UUID]:
+    """Variants that track stock and have no level anywhere, oldest product first (the demo seed)."""
+    query = (
+        select(Variant.id)
+        .where(
+            Variant.track_inventory.is_(True),
+            ~select(InventoryLevel.id).where(InventoryLevel.variant_id == Variant.id).exists(),
+        )
+        .order_by(Variant.created_at, Variant.position, Variant.id)
+    )
+    return list(await db.scalars(query))
+
+
+async def first_location(db: AsyncSession) -> Location | None:
+    location: Location | None = await db.scalar(select(Location).order_by(Location.created_at, Location.id).limit(1))
+    return location

@@ -72,7 +72,7 @@ async def get_location(db: AsyncSession, location_id: uuid.UUID, *, lock: bool =
     return location
 
 
-async def create_location(db: AsyncSession, body: LocationCreate, *, actor: Principal) -> Location:
+async def create_location(db: AsyncSession, body: LocationCreate, *, actor: Principal | None) -> Location:
     location = Location(name=body.name, is_active=True, version=1)
     db.add(location)
     await _flush_location(db, location)
@@ -137,7 +137,7 @@ async def get_level(db: AsyncSession, level_id: uuid.UUID) -> InventoryLevel:
     return level
 
 
-async def adjust(db: AsyncSession, body: LevelAdjust, *, actor: Principal) -> InventoryLevel:
+async def adjust(db: AsyncSession, body: LevelAdjust, *, actor: Principal | None) -> InventoryLevel:
     """Add ``delta`` to ``on_hand`` (see the module's rules)."""
     await _stock_place(db, body.variant_id, body.location_id)
     condition = InventoryLevel.on_hand + body.delta >= 0
