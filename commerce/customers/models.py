@@ -57,10 +57,8 @@ class CustomerAddress(TenantBase):
 
 
 class ExportStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
+    PENDING = "pending"  # queued; a job that fails is retried, and the export stays pending meanwhile
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 class CustomerDataExport(TenantBase):

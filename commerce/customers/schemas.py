@@ -227,7 +227,7 @@ class DataExportRead(BaseModel):
     object: str = "customer_data_export"
     id: uuid.UUID
     customer_id: uuid.UUID
-    status: str = Field(description="`pending`, `running`, `succeeded` or `failed`.")
+    status: str = Field(description="`pending` until the job has built the document, then `succeeded`.")
     created_at: datetime
     completed_at: datetime | None
     document: dict[str, Any] | None = Field(

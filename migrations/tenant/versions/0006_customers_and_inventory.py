@@ -149,7 +149,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Uuid(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("pending", "running", "succeeded", "failed", name="exportstatus", native_enum=False, length=32),
+            sa.Enum("pending", "succeeded", name="exportstatus", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("document", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
