@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -145,3 +146,22 @@ async def test_another_tenants_import_is_not_found(
     assert (missing.status_code, missing.json()["code"]) == (404, "product_import_not_found")
     await finished(client, tenant_b, response.json()["id"])
     assert await handles(client, tenant_a) == []
+
+
+async def test_the_documented_example_files_import_cleanly(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, celery_worker: Celery
+) -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    for name, content_type, created in (
+        ("products-import.jsonl", "application/jsonl", 3),
+        ("products-import.csv", "text/csv", 2),
+    ):
+        response = await upload(client, tenant_a, (examples / name).read_text(), content_type, key=name)
+        result = await finished(client, tenant_a, response.json()["id"])
+        assert (result["status"], result["errors"]) == ("succeeded", []), (name, result)
+        assert result["created_count"] == created, name
+        # The two files share handles and SKUs: clear the shop before the next one.
+        for product in (await client.get("/admin/v1/products", params={"limit": 100}, headers=tenant_a.headers)).json()[
+            "data"
+        ]:
+            await client.delete(f"/admin/v1/products/{product['id']}", headers=tenant_a.headers)
