@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,14 +35,24 @@ from commerce.catalog.errors import (
     ImportInProgress,
     ProductImportNotFound,
 )
-from commerce.catalog.models import ImportFormat, ImportStatus, Product, ProductImport
-from commerce.catalog.schemas import ImportRowError, ProductCreate, ProductImportRead
-from commerce.catalog.service import check_product_body, new_product, pick_handle, product_read, slugify, snapshot
+from commerce.catalog.models import (
+    ImportFormat,
+    ImportStatus,
+    Product,
+    ProductImport,
+    ProductMedia,
+    ProductOption,
+    Variant,
+    VariantPrice,
+)
+from commerce.catalog.schemas import ImportRowError, ProductCreate, ProductImportRead, ProductRead, VariantRead
+from commerce.catalog.service import check_product_body, pick_handle, slugify, snapshot, variant_columns
 from commerce.events import service as events_service
 from commerce.events.schemas import NewEvent
 from core import jobs
 from core.clock import utcnow
 from core.errors import Problem
+from core.ids import new_id
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -162,15 +173,11 @@ async def execute_import(db: AsyncSession, import_id: uuid.UUID) -> ProductImpor
     good = [row for row in rows if row.body is not None and not row.errors]
     events: list[NewEvent] = []
     for start in range(0, len(good), _CHUNK):
-        products = [
-            new_product(row.body, handle=row.raw["__handle"]) for row in good[start : start + _CHUNK] if row.body
-        ]
-        db.add_all(products)
-        await db.flush()
-        await repository.refresh_search_terms(db, [product.id for product in products])
-        events += [_created_event(product) for product in products]
-        for product in products:
-            db.expunge(product)  # keep the session small: nothing reads them again
+        batch = _Batch()
+        for row in good[start : start + _CHUNK]:
+            assert row.body is not None
+            events.append(batch.add(row.body, handle=row.raw["__handle"]))
+        await batch.write(db)
     await events_service.record_many(db, events, actor=None)
     errors = sorted(file_errors + [error for row in rows for error in row.errors], key=lambda error: error.line)
     failed_lines = {error.line for error in file_errors} | {row.line for row in rows if row.errors or row.body is None}
@@ -186,8 +193,99 @@ async def execute_import(db: AsyncSession, import_id: uuid.UUID) -> ProductImpor
     return import_read(found)
 
 
-def _created_event(product: Product) -> NewEvent:
-    return NewEvent("product.created", product.id, product.version, snapshot(product_read(product)))
+class _Batch:
+    """The rows of a batch of new products, written with COPY (the API's path, through the ORM, is ~10x slower
+    for thousands of products), and each product's ``product.created`` event with the same snapshot the admin
+    API shows (a test compares them)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+        self.tables: dict[type[Any], list[dict[str, Any]]] = {
+            model: [] for model in (Product, ProductOption, Variant, VariantPrice, ProductMedia)
+        }
+
+    def add(self, body: ProductCreate, *, handle: str) -> NewEvent:
+        product_id, now = new_id(), self.now
+        product = {
+            "id": product_id,
+            "handle": handle,
+            "title": body.title,
+            "description": body.description,
+            "status": body.status.value,
+            "vendor": body.vendor,
+            "product_type": body.product_type,
+            "tags": list(body.tags),
+            "metadata": Jsonb(dict(body.metadata)),
+            "seo_title": body.seo_title,
+            "seo_description": body.seo_description,
+            "search_terms": "",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.tables[Product].append(product)
+        options = [
+            {
+                "id": new_id(),
+                "product_id": product_id,
+                "position": position,
+                "name": option.name,
+                "values": option.values,
+            }
+            for position, option in enumerate(body.options, start=1)
+        ]
+        self.tables[ProductOption] += options
+        media = [
+            {
+                "id": new_id(),
+                "product_id": product_id,
+                "position": position,
+                "url": str(item.url),
+                "alt_text": item.alt_text,
+            }
+            for position, item in enumerate(body.media, start=1)
+        ]
+        self.tables[ProductMedia] += media
+        variants: list[VariantRead] = []
+        for position, fields in enumerate(body.variants, start=1):
+            variant_id = new_id()
+            row = {
+                **variant_columns(fields, position=position),
+                "id": variant_id,
+                "product_id": product_id,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            self.tables[Variant].append(row)
+            prices = [
+                {
+                    "variant_id": variant_id,
+                    "currency": price.currency,
+                    "amount": price.amount,
+                    "compare_at_amount": price.compare_at_amount,
+                }
+                for price in fields.prices
+            ]
+            self.tables[VariantPrice] += prices
+            variants.append(
+                VariantRead.model_validate({**row, "option_values": list(fields.option_values), "prices": prices})
+            )
+        read = ProductRead.model_validate(
+            {
+                **product,
+                "metadata": dict(body.metadata),
+                "options": options,
+                "variants": variants,
+                "media": media,
+            }
+        )
+        return NewEvent("product.created", product_id, 1, snapshot(read))
+
+    async def write(self, db: AsyncSession) -> None:
+        for model, rows in self.tables.items():
+            await repository.copy_rows(db, model, rows)
+        await repository.refresh_search_terms(db, [row["id"] for row in self.tables[Product]])
 
 
 # --- parsing --------------------------------------------------------------------------------------------------------

@@ -52,8 +52,10 @@ async def refresh_search_terms(db: AsyncSession, product_ids: Sequence[uuid.UUID
     """
     if not product_ids:
         return
+    # A SKU also as its parts: PostgreSQL's parser reads "MUG-1" as "mug" and the number "-1", never "1".
+    parts = func.regexp_replace(Variant.sku, "[^[:alnum:]]+", " ", "g")
     skus = (
-        select(func.string_agg(func.concat_ws(" ", Variant.sku, Variant.barcode), " "))
+        select(func.string_agg(func.concat_ws(" ", Variant.sku, parts, Variant.barcode), " "))
         .where(Variant.product_id == Product.id)
         .scalar_subquery()
     )
@@ -284,6 +286,40 @@ async def remove_member(db: AsyncSession, collection_id: uuid.UUID, product_id: 
         )
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- bulk writes (imports) ---------------------------------------------------------------------------------------
+
+# The PostgreSQL type of each column kind, for COPY's binary-safe encoding of arrays, JSON and numbers.
+_COPY_TYPES = {
+    "ARRAY": "text[]",
+    "JSONB": "jsonb",
+    "Uuid": "uuid",
+    "BigInteger": "int8",
+    "Integer": "int4",
+    "SmallInteger": "int2",
+    "Boolean": "bool",
+    "Numeric": "numeric",
+    "DateTime": "timestamptz",
+}
+
+
+async def copy_rows(db: AsyncSession, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (a value for every column but the generated ones) with COPY, in the session's transaction.
+
+    Many times faster than INSERTs for thousands of rows: one stream, no statement text to build or parse.
+    """
+    if not rows:
+        return
+    columns = [column for column in model.__table__.columns if column.computed is None]
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    connection = await db.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    async with driver.cursor() as cursor, cursor.copy(f'COPY "{model.__tablename__}" ({names}) FROM STDIN') as copy:
+        copy.set_types([_COPY_TYPES.get(type(column.type).__name__, "text") for column in columns])
+        for row in rows:
+            await copy.write_row([row[column.name] for column in columns])
 
 
 # --- imports --------------------------------------------------------------------------------------------------------

@@ -266,24 +266,28 @@ def _title(option_values: Sequence[str]) -> str:
     return " / ".join(option_values) or "Default"
 
 
-def new_variant(fields: VariantFields, *, position: int) -> Variant:
+def variant_columns(fields: VariantFields, *, position: int) -> dict[str, Any]:
+    """A new variant's column values (all but its id, version and times)."""
     values = list(fields.option_values) + [None] * (3 - len(fields.option_values))
-    return Variant(
-        sku=fields.sku,
-        title=_title(fields.option_values),
-        position=position,
-        option1=values[0],
-        option2=values[1],
-        option3=values[2],
-        barcode=fields.barcode,
-        weight=fields.weight,
-        weight_unit=fields.weight_unit,
-        requires_shipping=fields.requires_shipping,
-        track_inventory=fields.track_inventory,
-        allow_backorder=fields.allow_backorder,
-        tax_class=fields.tax_class,
-        prices=[_price(price) for price in fields.prices],
-    )
+    return {
+        "sku": fields.sku,
+        "title": _title(fields.option_values),
+        "position": position,
+        "option1": values[0],
+        "option2": values[1],
+        "option3": values[2],
+        "barcode": fields.barcode,
+        "weight": fields.weight,
+        "weight_unit": fields.weight_unit,
+        "requires_shipping": fields.requires_shipping,
+        "track_inventory": fields.track_inventory,
+        "allow_backorder": fields.allow_backorder,
+        "tax_class": fields.tax_class,
+    }
+
+
+def new_variant(fields: VariantFields, *, position: int) -> Variant:
+    return Variant(**variant_columns(fields, position=position), prices=[_price(price) for price in fields.prices])
 
 
 def _price(price: PriceWrite) -> VariantPrice:

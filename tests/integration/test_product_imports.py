@@ -78,6 +78,9 @@ async def test_jsonl_import_reports_bad_rows_by_line_and_imports_none_of_them(
     assert bad_sku.json()["data"] == []
     events = await client.get("/admin/v1/events", params={"type": "product.created"}, headers=tenant_a.headers)
     assert sorted(event["data"]["handle"] for event in events.json()["data"]) == ["good-one", "good-two"]
+    for event in events.json()["data"]:  # the import's snapshot is exactly what the API shows
+        shown = await client.get(f"/admin/v1/products/{event['resource_id']}", headers=tenant_a.headers)
+        assert event["data"] == shown.json()
 
 
 CSV = """handle,title,status,vendor,tags,option1_name,option1_value,sku,price_EUR,price_JPY,compare_at_price_EUR,image_url
@@ -101,6 +104,10 @@ async def test_csv_import_groups_variants_by_handle_and_names_the_line_of_a_bad_
     assert await handles(client, tenant_a) == ["mug", "tee"]
     tee = (await client.get("/admin/v1/products", params={"sku": "TEE-M"}, headers=tenant_a.headers)).json()["data"][0]
     assert tee["tags"] == ["summer", "cotton"]
+    searched = await client.get("/admin/v1/products", params={"q": "cott"}, headers=tenant_a.headers)  # by tag
+    assert [product["handle"] for product in searched.json()["data"]] == ["tee"]
+    by_sku = await client.get("/admin/v1/products", params={"q": "mug-1"}, headers=tenant_a.headers)
+    assert [product["handle"] for product in by_sku.json()["data"]] == ["mug"]
     assert tee["options"] == [{"name": "Size", "values": ["S", "M"]}]
     assert [(v["sku"], v["option_values"]) for v in tee["variants"]] == [("TEE-S", ["S"]), ("TEE-M", ["M"])]
     assert tee["variants"][0]["prices"] == [
