@@ -15,6 +15,8 @@ from tests.fixtures.catalog import product_body
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
 
 async def upload(
     client: httpx.AsyncClient, tenant: TenantHandle, content: str, content_type: str, key: str | None = None
@@ -158,12 +160,11 @@ async def test_another_tenants_import_is_not_found(
 async def test_the_documented_example_files_import_cleanly(
     client: httpx.AsyncClient, tenant_a: TenantHandle, celery_worker: Celery
 ) -> None:
-    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     for name, content_type, created in (
         ("products-import.jsonl", "application/jsonl", 3),
         ("products-import.csv", "text/csv", 2),
     ):
-        response = await upload(client, tenant_a, (examples / name).read_text(), content_type, key=name)
+        response = await upload(client, tenant_a, (EXAMPLES / name).read_text(), content_type, key=name)
         result = await finished(client, tenant_a, response.json()["id"])
         assert (result["status"], result["errors"]) == ("succeeded", []), (name, result)
         assert result["created_count"] == created, name
