@@ -226,3 +226,31 @@ async def test_another_tenant_never_reads_or_writes_a_customer(
     assert foreign_cursor.json()["code"] == "invalid_cursor"
     assert (await client.get(url, headers=tenant_a.headers)).json() == before
     assert (await client.get(f"{url}/addresses/{address['id']}", headers=tenant_a.headers)).json() == address
+
+
+async def test_a_customer_created_with_addresses_gets_them_with_the_first_as_defaults(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    body = customer_body(addresses=[address_body(), address_body()])
+
+    created = await client.post(BASE, json=body, headers=tenant_a.headers)
+
+    assert created.status_code == 201, created.text
+    listed = (await client.get(f"{BASE}/{created.json()['id']}/addresses", headers=tenant_a.headers)).json()["data"]
+    assert [a["line1"] for a in listed] == [a["line1"] for a in body["addresses"]]
+    assert [(a["is_default_shipping"], a["is_default_billing"]) for a in listed] == [(True, True), (False, False)]
+
+
+async def test_a_customer_has_at_most_fifty_addresses(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, make_customer: MakeCustomer
+) -> None:
+    customer = await make_customer(tenant_a)
+    url = f"{BASE}/{customer['id']}/addresses"
+    for _ in range(50):
+        assert (await client.post(url, json=address_body(), headers=tenant_a.headers)).status_code == 201
+
+    refused = await client.post(url, json=address_body(), headers=tenant_a.headers)
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "customer_address_limit_reached"
+    assert len((await client.get(url, headers=tenant_a.headers)).json()["data"]) == 50
