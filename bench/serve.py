@@ -77,7 +77,7 @@ def instrument(app: FastAPI, engine: AsyncEngine) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--app", choices=("tenant", "baseline", "what-if"), required=True)
+    parser.add_argument("--app", choices=("tenant", "baseline", "what-if", "storefront-raw"), required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--fd", type=int, required=True, help="An inherited socket bound to 127.0.0.1.")
     parser.add_argument("--pool-size", type=int, default=5)
@@ -86,6 +86,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slug", help="baseline: that tenant's slug")
     parser.add_argument("--schema", help="baseline: that tenant's schema")
     args = parser.parse_args(argv)
+    if args.app == "storefront-raw":
+        from bench.storefront_raw import create_storefront_raw_app
+
+        raw = create_storefront_raw_app(
+            args.database_url.replace("postgresql+psycopg://", "postgresql://"), args.pool_size
+        )
+        config = uvicorn.Config(raw, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
+        return
     app = build_app(args)
     engine: AsyncEngine = app.state.bench_engine if args.app == "baseline" else app.state.commerce.database.engine
     instrument(app, engine)

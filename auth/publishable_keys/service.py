@@ -79,10 +79,11 @@ async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantConte
 
     Nothing is written on use: a storefront read stays a read.
     """
-    key = await repository.get_live_by_hash(db, auth.hasher.hash(secret, tenant_id=tenant.id))
-    if key is None:
+    found = await repository.live_key_by_hash(db, auth.hasher.hash(secret, tenant_id=tenant.id))
+    if found is None:
         raise InvalidToken()
-    return Principal(kind=PrincipalKind.PUBLISHABLE_KEY, id=key.id, scopes=frozenset(key.scopes))
+    key_id, key_scopes = found
+    return Principal(kind=PrincipalKind.PUBLISHABLE_KEY, id=key_id, scopes=frozenset(key_scopes))
 
 
 async def browser_origins(db: AsyncSession) -> frozenset[str]:

@@ -8,7 +8,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,15 +43,23 @@ _WORD = re.compile(r"\w+")
 # --- search ---------------------------------------------------------------------------------------------------------
 
 
-def search_query(q: str) -> ColumnElement[Any]:
-    """The tsquery of a shopper's or merchant's words, each as a prefix: ``blu sh`` -> ``blu:* & sh:*``.
+def tsquery_text(q: str) -> str:
+    """A shopper's or merchant's words as a tsquery of prefixes: ``blu sh`` -> ``blu:* & sh:*``.
 
-    Only word characters reach ``to_tsquery``, so no input can inject tsquery syntax.
+    Only word characters are kept, so no input can inject tsquery syntax.
     """
     words = _WORD.findall(q.lower())[:MAX_QUERY_WORDS]
     if not words:
         raise InvalidSearchQuery()
-    return func.to_tsquery(text("'simple'::regconfig"), " & ".join(f"{word}:*" for word in words))
+    return " & ".join(f"{word}:*" for word in words)
+
+
+def to_tsquery(query: ColumnElement[str]) -> ColumnElement[Any]:
+    return func.to_tsquery(text("'simple'::regconfig"), query)
+
+
+def search_query(q: str) -> ColumnElement[Any]:
+    return to_tsquery(literal(tsquery_text(q), type_=Text))
 
 
 def search_rank(query: ColumnElement[Any]) -> ColumnElement[float]:
@@ -123,6 +145,14 @@ async def sku_owners(db: AsyncSession, skus: Sequence[str]) -> dict[str, uuid.UU
         return {}
     rows = await db.execute(select(Variant.sku, Variant.id).where(Variant.sku.in_(skus)))
     return {sku: variant_id for sku, variant_id in rows if sku is not None}
+
+
+async def sku_products(db: AsyncSession, skus: Sequence[str]) -> dict[str, uuid.UUID]:
+    """``sku -> product id`` for those of ``skus`` already taken."""
+    if not skus:
+        return {}
+    rows = await db.execute(select(Variant.sku, Variant.product_id).where(Variant.sku.in_(skus)))
+    return {sku: product_id for sku, product_id in rows if sku is not None}
 
 
 def _sort_key(sort: ProductSort, rank: ColumnElement[float] | None) -> ColumnElement[Any]:

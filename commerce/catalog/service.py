@@ -211,14 +211,14 @@ async def list_products(
 # --- products -------------------------------------------------------------------------------------------------------
 
 
-def _options(options: Sequence[OptionWrite]) -> list[ProductOption]:
+def option_rows(options: Sequence[OptionWrite]) -> list[ProductOption]:
     return [
         ProductOption(position=position, name=option.name, values=list(option.values))
         for position, option in enumerate(options, start=1)
     ]
 
 
-def _media(media: Sequence[MediaWrite]) -> list[ProductMedia]:
+def media_rows(media: Sequence[MediaWrite]) -> list[ProductMedia]:
     return [
         ProductMedia(position=position, url=str(item.url), alt_text=item.alt_text)
         for position, item in enumerate(media, start=1)
@@ -306,9 +306,9 @@ def new_product(body: ProductCreate, *, handle: str) -> Product:
         metadata_=dict(body.metadata),
         seo_title=body.seo_title,
         seo_description=body.seo_description,
-        options=_options(body.options),
+        options=option_rows(body.options),
         variants=[new_variant(variant, position=index) for index, variant in enumerate(body.variants, start=1)],
-        media=_media(body.media),
+        media=media_rows(body.media),
     )
 
 
@@ -351,11 +351,11 @@ async def update_product(
             check_option_values(body.options, variant.option_values, field="options")
         product.options.clear()
         await flush(db)  # the old options go before the new ones take their positions
-        product.options.extend(_options(body.options))
+        product.options.extend(option_rows(body.options))
     if body.media is not None:
         product.media.clear()
         await flush(db)
-        product.media.extend(_media(body.media))
+        product.media.extend(media_rows(body.media))
     await flush(db)
     if "tags" in body.model_fields_set or "product_type" in body.model_fields_set:
         await repository.refresh_search_terms(db, [product.id])
@@ -439,7 +439,7 @@ async def update_variant(
     for field, value in body.model_dump(exclude_unset=True, exclude={"option_values", "prices"}).items():
         setattr(variant, field, value)
     if body.prices is not None:
-        _replace_prices(variant, body.prices)
+        replace_prices(variant, body.prices)
     variant.updated_at = utcnow()  # a change of prices alone is still a new version
     await flush(db)
     if "sku" in body.model_fields_set or "barcode" in body.model_fields_set:
@@ -451,7 +451,7 @@ async def update_variant(
     return read
 
 
-def _replace_prices(variant: Variant, prices: Sequence[PriceWrite]) -> None:
+def replace_prices(variant: Variant, prices: Sequence[PriceWrite]) -> None:
     """Update prices in place by currency, add new currencies, drop the others (no key is ever reused)."""
     wanted = {price.currency: price for price in prices}
     for existing in list(variant.prices):

@@ -7,21 +7,26 @@ as it is. No ORM objects, no second query per product, no JSON parsed and re-ser
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Select,
     Text,
+    Uuid,
     and_,
+    bindparam,
     case,
     cast,
     func,
-    literal,
     literal_column,
     null,
     or_,
     select,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
@@ -38,7 +43,7 @@ from commerce.catalog.models import (
     Variant,
     VariantPrice,
 )
-from commerce.catalog.repository import search_query, search_rank
+from commerce.catalog.repository import search_rank, to_tsquery, tsquery_text
 from commerce.inventory import repository as inventory_repository
 from commerce.shop.models import ShopSettings
 
@@ -57,10 +62,10 @@ def _money(amount: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnEle
     )
 
 
-def _currency(requested: str | None) -> ColumnElement[str]:
-    """The requested currency, else the shop's default (in the same statement: no extra round trip)."""
+def _currency() -> ColumnElement[str]:
+    """The requested currency (bound as ``currency``), else the shop's default, in the same statement."""
     default = select(ShopSettings.default_currency).where(ShopSettings.id == 1).scalar_subquery()
-    return func.coalesce(literal(requested, type_=Text), default)
+    return func.coalesce(bindparam("currency", type_=Text), default)
 
 
 def _product_json(currency: ColumnElement[str]) -> ColumnElement[str]:
@@ -164,6 +169,43 @@ def _product_json(currency: ColumnElement[str]) -> ColumnElement[str]:
     )
 
 
+@functools.cache
+def _product_page_statement(*, collection: bool, tag: bool, search: bool, after: bool) -> Select[Any]:
+    """The statement of one shape of product page, built once per process: values are bound at execution."""
+    query = select(_product_json(_currency())).where(Product.status == ProductStatus.ACTIVE)
+    cursor = bindparam("after", type_=Uuid)
+    if tag:
+        query = query.where(Product.tags.contains(array([bindparam("tag", type_=Text)])))
+    tsquery = to_tsquery(bindparam("tsquery", type_=Text))
+    if search:
+        query = query.where(Product.search_vector.op("@@")(tsquery))
+    if collection:
+        collection_id = select(Collection.id).where(Collection.handle == bindparam("collection")).scalar_subquery()
+        query = query.join(CollectionProduct, CollectionProduct.product_id == Product.id).where(
+            CollectionProduct.collection_id == collection_id
+        )
+        if after:
+            position = (
+                select(CollectionProduct.position)
+                .where(CollectionProduct.collection_id == collection_id, CollectionProduct.product_id == cursor)
+                .scalar_subquery()
+            )
+            query = query.where(tuple_(CollectionProduct.position, Product.id) > tuple_(position, cursor))
+        query = query.order_by(CollectionProduct.position, Product.id)
+    elif search:
+        rank = search_rank(tsquery)
+        if after:
+            cursor_rank = select(rank).where(Product.id == cursor).scalar_subquery()
+            query = query.where(or_(rank < cursor_rank, and_(rank == cursor_rank, Product.id > cursor)))
+        query = query.order_by(rank.desc(), Product.id)
+    else:
+        if after:
+            created = select(Product.created_at).where(Product.id == cursor).scalar_subquery()
+            query = query.where(tuple_(Product.created_at, Product.id) > tuple_(created, cursor))
+        query = query.order_by(Product.created_at, Product.id)
+    return query.limit(bindparam("limit", type_=Integer))
+
+
 async def product_page(
     db: AsyncSession,
     *,
@@ -174,52 +216,34 @@ async def product_page(
     tag: str | None = None,
     q: str | None = None,
 ) -> list[str]:
-    """One page (``limit + 1`` rows) of active products as JSON texts.
+    """One page (``limit + 1`` rows) of active products as JSON texts, in one statement.
 
     Order: the collection's order with ``collection_handle``; best match first with ``q``; else oldest first.
     A cursor naming a product outside the result yields an empty page (the caller tells why).
     """
-    query = select(_product_json(_currency(currency))).where(Product.status == ProductStatus.ACTIVE)
-    if tag is not None:
-        query = query.where(Product.tags.contains([tag]))
-    if collection_handle is not None:
-        collection_id = select(Collection.id).where(Collection.handle == collection_handle).scalar_subquery()
-        query = query.join(CollectionProduct, CollectionProduct.product_id == Product.id).where(
-            CollectionProduct.collection_id == collection_id
-        )
-        if after is not None:
-            cursor = (
-                select(CollectionProduct.position)
-                .where(CollectionProduct.collection_id == collection_id, CollectionProduct.product_id == after)
-                .scalar_subquery()
-            )
-            query = query.where(tuple_(CollectionProduct.position, Product.id) > tuple_(cursor, literal(after)))
-        query = query.order_by(CollectionProduct.position, Product.id)
-    elif q is not None:
-        tsquery = search_query(q)
-        rank = search_rank(tsquery)
-        query = query.where(Product.search_vector.op("@@")(tsquery))
-        if after is not None:
-            cursor_rank = select(rank).where(Product.id == after).scalar_subquery()
-            query = query.where(or_(rank < cursor_rank, and_(rank == cursor_rank, Product.id > after)))
-        query = query.order_by(rank.desc(), Product.id)
-    else:
-        if after is not None:
-            cursor_created = select(Product.created_at).where(Product.id == after).scalar_subquery()
-            query = query.where(tuple_(Product.created_at, Product.id) > tuple_(cursor_created, literal(after)))
-        query = query.order_by(Product.created_at, Product.id)
-    if q is not None and collection_handle is not None:
-        query = query.where(Product.search_vector.op("@@")(search_query(q)))
-    rows = await db.scalars(query.limit(limit + 1))
+    statement = _product_page_statement(
+        collection=collection_handle is not None, tag=tag is not None, search=q is not None, after=after is not None
+    )
+    params = {
+        "currency": currency,
+        "limit": limit + 1,
+        "after": after,
+        "collection": collection_handle,
+        "tag": tag,
+        "tsquery": tsquery_text(q) if q is not None else None,
+    }
+    rows = await db.scalars(statement, params)
     return list(rows)
+
+
+_PRODUCT_BY_HANDLE = select(_product_json(_currency())).where(
+    Product.handle == bindparam("handle"), Product.status == ProductStatus.ACTIVE
+)
 
 
 async def product_by_handle(db: AsyncSession, handle: str, *, currency: str | None) -> str | None:
     """The active product with this handle, as JSON text."""
-    query = select(_product_json(_currency(currency))).where(
-        Product.handle == handle, Product.status == ProductStatus.ACTIVE
-    )
-    found: str | None = await db.scalar(query)
+    found: str | None = await db.scalar(_PRODUCT_BY_HANDLE, {"handle": handle, "currency": currency})
     return found
 
 
@@ -254,12 +278,28 @@ def _collection_json() -> ColumnElement[str]:
     )
 
 
+_COLLECTION_CURSOR = bindparam("after", type_=Uuid)
+_COLLECTION_PAGES = {
+    after: (
+        select(_collection_json())
+        .where(
+            tuple_(Collection.created_at, Collection.id)
+            > tuple_(
+                select(Collection.created_at).where(Collection.id == _COLLECTION_CURSOR).scalar_subquery(),
+                _COLLECTION_CURSOR,
+            )
+            if after
+            else true()
+        )
+        .order_by(Collection.created_at, Collection.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    for after in (False, True)
+}
+
+
 async def collection_page(db: AsyncSession, *, limit: int, after: uuid.UUID | None) -> list[str]:
-    query = select(_collection_json())
-    if after is not None:
-        cursor = select(Collection.created_at).where(Collection.id == after).scalar_subquery()
-        query = query.where(tuple_(Collection.created_at, Collection.id) > tuple_(cursor, literal(after)))
-    rows = await db.scalars(query.order_by(Collection.created_at, Collection.id).limit(limit + 1))
+    rows = await db.scalars(_COLLECTION_PAGES[after is not None], {"limit": limit + 1, "after": after})
     return list(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -231,3 +232,32 @@ async def test_another_tenants_product_is_not_found_and_not_searchable(
     assert await _list(client, tenant_a, q="walrus") == []
     assert await _list(client, tenant_a, sku=product["variants"][0]["sku"]) == []
     assert await _list(client, tenant_b, q="walrus") == ["Secret Walrus"]
+
+
+async def test_control_characters_are_refused_naming_the_field(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    for field, value in (("title", "Shirt\x00"), ("vendor", "Acme\x1b"), ("description", "line\x00")):
+        response = await client.post(
+            "/admin/v1/products", json=product_body(**{field: value}), headers=tenant_a.headers
+        )
+        assert response.status_code == 422, field
+        assert response.json()["errors"][0]["loc"] == ["body", field]
+    multiline = await client.post(
+        "/admin/v1/products", json=product_body(description="two\nlines\tok", variants=[]), headers=tenant_a.headers
+    )
+    assert multiline.status_code == 201
+
+
+async def test_concurrent_creates_of_one_sku_give_one_product_and_409s_never_500(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    bodies = [product_body(options=[], variants=[{"sku": "RACE-1", "prices": []}]) for _ in range(6)]
+    responses = await asyncio.gather(
+        *(client.post("/admin/v1/products", json=body, headers=tenant_a.headers) for body in bodies)
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 409, 409, 409, 409, 409], [response.text for response in responses]
+    assert {response.json()["code"] for response in responses if response.status_code == 409} == {"sku_already_exists"}
+    [winner] = [response.json()["title"] for response in responses if response.status_code == 201]
+    assert await _list(client, tenant_a, sku="RACE-1") == [winner]

@@ -9,11 +9,14 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from commerce.catalog import service as catalog_service
+from commerce.catalog.models import Product
+from commerce.catalog.schemas import ProductCreate
 from commerce.events import service as events_service
 from commerce.events.models import Event
 from commerce.events.schemas import NewEvent
 from core.db import Database
-from tests.fixtures.catalog import MakeProduct
+from tests.fixtures.catalog import MakeProduct, product_body
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -132,3 +135,15 @@ async def test_another_tenants_events_are_invisible(
     assert await _events(client, tenant_a) == []
     missing = await client.get(f"/admin/v1/events/{event['id']}", headers=tenant_a.headers)
     assert (missing.status_code, missing.json()["code"]) == (404, "event_not_found")
+
+
+async def test_a_catalog_change_rolled_back_leaves_neither_the_change_nor_its_event(
+    database: Database, tenant_a: TenantHandle
+) -> None:
+    body = ProductCreate.model_validate(product_body(handle="rolled-back"))
+    async with database.scoped_session(tenant_a.schema_name) as db:
+        created = await catalog_service.create_product(db, body, actor=None)
+        await db.rollback()  # as the unit of work does when anything after the service fails
+    async with database.scoped_session(tenant_a.schema_name) as db:
+        assert await db.get(Product, created.id) is None
+        assert await db.scalar(select(func.count()).select_from(Event)) == 0

@@ -32,7 +32,7 @@ async def test_every_credential_kind_is_a_documented_scheme_with_its_scopes(clie
     spec = await _spec(client)
     schemes = spec["components"]["securitySchemes"]
 
-    assert set(schemes) >= {"PlatformToken", "StaffToken", "ApiKey", "StorefrontOAuth", "OAuthClient"}
+    assert set(schemes) >= {"PlatformToken", "StaffToken", "ApiKey", "StorefrontOAuth", "OAuthClient", "PublishableKey"}
     # The staff scheme documents exactly what the roles can grant, each with a description, and every scope
     # a route requires is among them (a route requiring an undocumented scope fails here).
     staff_scopes = schemes["StaffToken"]["flows"]["password"]["scopes"]
@@ -60,4 +60,7 @@ async def test_storefront_routes_name_their_scheme_and_scopes(client: httpx.Asyn
     assert storefront[("get", "/storefront/v1/shop")] == [{"StorefrontOAuth": []}]
     assert storefront[("get", "/storefront/v1/customer")] == [{"StorefrontOAuth": ["customer:profile"]}]
     assert storefront[("patch", "/storefront/v1/customer")] == [{"StorefrontOAuth": ["customer:profile"]}]
+    catalog = [{"PublishableKey": ["storefront:catalog"]}, {"StorefrontOAuth": ["storefront:catalog"]}]
+    for path in ("/storefront/v1/products", "/storefront/v1/products/{handle}", "/storefront/v1/collections"):
+        assert storefront[("get", path)] == catalog, path
     assert paths["/oauth/token"]["post"]["security"] == [{"OAuthClient": []}]

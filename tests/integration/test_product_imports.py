@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from celery import Celery
 
-from tests.fixtures.catalog import product_body
+from tests.fixtures.catalog import MakeProduct, product_body
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT
 
@@ -160,11 +160,12 @@ async def test_another_tenants_import_is_not_found(
 async def test_the_documented_example_files_import_cleanly(
     client: httpx.AsyncClient, tenant_a: TenantHandle, celery_worker: Celery
 ) -> None:
+    examples = EXAMPLES
     for name, content_type, created in (
         ("products-import.jsonl", "application/jsonl", 3),
         ("products-import.csv", "text/csv", 2),
     ):
-        response = await upload(client, tenant_a, (EXAMPLES / name).read_text(), content_type, key=name)
+        response = await upload(client, tenant_a, (examples / name).read_text(), content_type, key=name)
         result = await finished(client, tenant_a, response.json()["id"])
         assert (result["status"], result["errors"]) == ("succeeded", []), (name, result)
         assert result["created_count"] == created, name
@@ -173,3 +174,63 @@ async def test_the_documented_example_files_import_cleanly(
             "data"
         ]:
             await client.delete(f"/admin/v1/products/{product['id']}", headers=tenant_a.headers)
+
+
+async def test_a_row_with_a_shop_handle_replaces_that_product_matching_variants_by_sku(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, make_product: MakeProduct, celery_worker: Celery
+) -> None:
+    product = await make_product(tenant_a, handle="tee", title="Old tee")
+    small, medium = product["variants"]
+    other = await make_product(tenant_a, handle="other")
+    sizes = [{"name": "Size", "values": ["M", "L"]}]
+    rows = [
+        product_body(
+            handle="tee",
+            title="New tee",
+            options=sizes,
+            variants=[
+                {"sku": medium["sku"], "option_values": ["M"], "prices": [{"amount": 2500, "currency": "EUR"}]},
+                {"sku": "TEE-L", "option_values": ["L"], "prices": [{"amount": 2500, "currency": "EUR"}]},
+            ],
+        ),
+        product_body(
+            handle="other",
+            options=[],
+            variants=[{"sku": medium["sku"], "prices": []}],  # the tee's SKU: refused
+        ),
+        product_body(handle="fresh", options=[], variants=[]),
+    ]
+    response = await upload(client, tenant_a, "\n".join(json.dumps(row) for row in rows) + "\n", "application/jsonl")
+    result = await finished(client, tenant_a, response.json()["id"])
+
+    assert (result["created_count"], result["updated_count"], result["failed_count"]) == (1, 1, 1)
+    assert [(e["line"], e["code"], e["field"]) for e in result["errors"]] == [
+        (2, "sku_already_exists", "variants.0.sku")
+    ]
+    tee = (await client.get(f"/admin/v1/products/{product['id']}", headers=tenant_a.headers)).json()
+    assert (tee["title"], tee["version"], tee["options"]) == ("New tee", 2, sizes)
+    assert [(v["sku"], v["option_values"]) for v in tee["variants"]] == [(medium["sku"], ["M"]), ("TEE-L", ["L"])]
+    assert tee["variants"][0]["id"] == medium["id"]  # kept: whatever refers to it still does
+    assert tee["variants"][0]["prices"] == [{"amount": 2500, "currency": "EUR", "compare_at_amount": None}]
+    assert small["sku"] not in json.dumps(tee)
+    untouched = (await client.get(f"/admin/v1/products/{other['id']}", headers=tenant_a.headers)).json()
+    assert untouched == other
+    updates = await client.get(
+        "/admin/v1/events", params={"type": "product.updated", "resource_id": product["id"]}, headers=tenant_a.headers
+    )
+    [event] = updates.json()["data"]
+    assert event["data"] == tee
+
+
+async def test_replacing_a_product_needs_a_sku_on_every_variant_and_leaves_it_untouched_otherwise(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, make_product: MakeProduct, celery_worker: Celery
+) -> None:
+    product = await make_product(tenant_a, handle="bare", title="Bare")
+    row = product_body(handle="bare", title="Changed", options=[], variants=[{"prices": []}])
+    response = await upload(client, tenant_a, json.dumps(row) + "\n", "application/jsonl")
+    result = await finished(client, tenant_a, response.json()["id"])
+    assert (result["updated_count"], result["failed_count"]) == (0, 1)
+    assert [(e["line"], e["code"], e["field"]) for e in result["errors"]] == [
+        (1, "invalid_variant_options", "variants.0.sku")
+    ]
+    assert (await client.get(f"/admin/v1/products/{product['id']}", headers=tenant_a.headers)).json() == product

@@ -183,3 +183,17 @@ async def test_a_publishable_keys_origins_may_call_from_a_browser(
     assert preflight.status_code == 204
     assert response.headers["access-control-allow-origin"] == WEB_SHOP
     assert elsewhere.status_code == 403
+
+
+async def test_another_tenants_publishable_key_id_is_not_found(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, tenant_b: TenantHandle, make_publishable_key: MakePublishableKey
+) -> None:
+    key = await make_publishable_key(tenant_b)
+    for method, path in (
+        ("POST", f"/admin/v1/publishable-keys/{key.id}/roll"),
+        ("DELETE", f"/admin/v1/publishable-keys/{key.id}"),
+    ):
+        response = await client.request(method, path, headers=tenant_a.headers)
+        assert (response.status_code, response.json()["code"]) == (404, "publishable_key_not_found")
+    assert (await client.get("/admin/v1/publishable-keys", headers=tenant_a.headers)).json()["data"] == []
+    assert (await client.get("/storefront/v1/products", headers=key.headers)).status_code == 200  # untouched
