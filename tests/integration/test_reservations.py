@@ -24,7 +24,7 @@ from tenants.context import tenant_session
 from tests.fixtures.catalog import MakePublishableKey
 from tests.fixtures.inventory import MakeLocation, MakeVariant
 from tests.fixtures.tenants import TenantHandle
-from tests.fixtures.workers import TIMEOUT, context_of, send
+from tests.fixtures.workers import TIMEOUT, context_of, new_marker, observed, send
 from workers.app import runtime_of
 from workers.inventory.tasks import EXPIRE_RESERVATIONS
 
@@ -241,9 +241,14 @@ async def test_the_beat_entry_fans_the_sweep_out_to_active_tenants(
     await _stock(client, tenant_a, variant, location, 1)
     due = await _reserve(database, tenant_a, variant, 1, expires_at=utcnow() - timedelta(seconds=1))
 
-    celery_worker.send_task(entry["task"], kwargs=entry["kwargs"]).get(timeout=TIMEOUT)
+    tenants = celery_worker.send_task(entry["task"], kwargs=entry["kwargs"]).get(timeout=TIMEOUT)
 
-    deadline = time.monotonic() + TIMEOUT
-    while await _status(database, tenant_a, due.id) is ReservationStatus.ACTIVE and time.monotonic() < deadline:
+    # A sentinel queued after the fan-out's jobs: the worker runs one task at a time, in order, so when it
+    # is observed every tenant's sweep has run (and none is left to slow the tests that follow).
+    marker = new_marker()
+    send(celery_worker, "tests.observe", await context_of(database, tenant_a), marker=marker)
+    deadline = time.monotonic() + TIMEOUT * 3
+    while not observed[marker] and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+    assert observed[marker], f"the sentinel behind {tenants} sweeps never ran"
     assert await _status(database, tenant_a, due.id) is ReservationStatus.EXPIRED
