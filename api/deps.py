@@ -178,6 +178,10 @@ OAuthClientsWrite = Annotated[Principal, StaffScope("oauth_clients:write")]
 ProductsRead = Annotated[Principal, StaffScope("products:read")]
 ProductsWrite = Annotated[Principal, StaffScope("products:write")]
 EventsRead = Annotated[Principal, StaffScope("events:read")]
+CustomersRead = Annotated[Principal, StaffScope("customers:read")]
+CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
+InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
+InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
 
 
 _storefront_oauth = OAuth2(

@@ -14,6 +14,8 @@ from auth.staff.models import StaffRole
 ADMIN_SCOPES: dict[str, str] = {
     "products:read": "Read the catalog.",
     "products:write": "Create and change products.",
+    "inventory:read": "Read stock locations, levels and the adjustment ledger.",
+    "inventory:write": "Manage locations and adjust stock.",
     "orders:read": "Read orders.",
     "orders:write": "Change, fulfil and refund orders.",
     "customers:read": "Read customers.",
@@ -49,7 +51,7 @@ _READ = frozenset(scope for scope in _ALL if scope.endswith(":read"))
 ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
     StaffRole.OWNER: frozenset(_ALL),
     StaffRole.ADMIN: frozenset(_ALL),
-    StaffRole.STAFF: (_READ | {"products:write", "orders:write", "customers:write"})
+    StaffRole.STAFF: (_READ | {"products:write", "inventory:write", "orders:write", "customers:write"})
     - {"api_keys:read", "oauth_clients:read"},
     StaffRole.READ_ONLY: _READ - {"api_keys:read", "oauth_clients:read"},
 }

@@ -44,7 +44,14 @@ _PRODUCT_JSON = """json_build_object(
         'price', CASE WHEN vp.amount IS NULL THEN NULL ELSE json_build_object('amount', vp.amount, 'currency', vp.currency) END,
         'compare_at_price', CASE WHEN vp.compare_at_amount IS NULL THEN NULL
                                  ELSE json_build_object('amount', vp.compare_at_amount, 'currency', vp.currency) END,
-        'available_for_sale', true) ORDER BY v.position, v.id)
+        'available_for_sale', (NOT v.track_inventory OR v.allow_backorder OR EXISTS (
+            SELECT 1 FROM {schema}.inventory_levels l JOIN {schema}.inventory_locations loc ON loc.id = l.location_id
+            WHERE l.variant_id = v.id AND loc.is_active AND l.available > 0)),
+        'quantity_available', CASE WHEN (SELECT s.show_inventory_quantities FROM {schema}.shop_settings s WHERE s.id = 1)
+                                        AND v.track_inventory
+                                   THEN (SELECT greatest(coalesce(sum(l.available), 0), 0) FROM {schema}.inventory_levels l
+                                         JOIN {schema}.inventory_locations loc ON loc.id = l.location_id
+                                         WHERE l.variant_id = v.id AND loc.is_active) END) ORDER BY v.position, v.id)
       FROM {schema}.variants v
       LEFT JOIN {schema}.variant_prices vp ON vp.variant_id = v.id AND vp.currency = %(currency)s
       WHERE v.product_id = p.id), '[]'::json))::text"""

@@ -146,6 +146,8 @@ class CelerySettings(BaseModel):
     fan_out_batch_interval_seconds: float = Field(default=10.0, ge=0)
     fan_out_jitter_seconds: float = Field(default=5.0, ge=0)
     usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often checkout's expired stock reservations are swept (per active tenant, through the fan-out).
+    reservation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def broker(self) -> str:

@@ -37,6 +37,8 @@ pytest_plugins = [
     "tests.fixtures.staff",
     "tests.fixtures.catalog",
     "tests.fixtures.live",
+    "tests.fixtures.customers",
+    "tests.fixtures.inventory",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
 ]

@@ -111,6 +111,8 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     import workers.billing.tasks
     import workers.catalog.tasks
+    import workers.customers.tasks
+    import workers.inventory.tasks
     import workers.mail.tasks
     import workers.tasks  # noqa: F401 - declares the tasks (no side effects beyond the declarations)
 
@@ -137,6 +139,12 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "task": "tenants.fan_out",
                 "schedule": settings.celery.usage_collection_interval_seconds,
                 "kwargs": {"task_name": "tenants.collect_usage"},
+            },
+            # Checkout's reservations past their time give their stock back.
+            "inventory.expire_reservations": {
+                "task": "tenants.fan_out",
+                "schedule": settings.celery.reservation_sweep_interval_seconds,
+                "kwargs": {"task_name": "inventory.expire_reservations"},
             },
             # The webhook inbox's safety net: events whose processing job was lost are queued again.
             "billing.retry_pending_events": {

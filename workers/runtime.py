@@ -10,6 +10,7 @@ import asyncio
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
 from billing.gateway import StripeGateway
+from core.clock import utcnow
 from core.db import Database
 from core.jobs import outbox_session_info
 from core.settings import Settings
@@ -28,6 +30,7 @@ T = TypeVar("T")
 class WorkerRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.clock: Callable[[], datetime] = utcnow  # what tasks take as "now" (tests move it instead of sleeping)
         self._local = threading.local()
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:

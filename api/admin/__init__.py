@@ -9,7 +9,9 @@ from api.admin import (
     auth,
     billing,
     collections,
+    customers,
     events,
+    inventory,
     oauth_clients,
     product_imports,
     products,
@@ -32,3 +34,5 @@ router.include_router(products.router)
 router.include_router(collections.router)
 router.include_router(events.router)
 router.include_router(publishable_keys.router)
+router.include_router(customers.router)
+router.include_router(inventory.router)

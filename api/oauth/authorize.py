@@ -29,6 +29,7 @@ from auth.oauth import interaction
 from auth.oauth import service as oauth_service
 from auth.oauth.interaction import Interaction
 from auth.oauth.server import OAuthStore, TenantOAuthServer, run_sync
+from commerce.customers import service as commerce_customers
 from commerce.shop import service as shop_service
 from core.errors import Problem
 from core.validation import Text
@@ -189,7 +190,7 @@ async def sign_up(request: Request, state: State, tenant: Tenant, db: TenantSess
     query = _authorize_query(form.get("authorize_query", ""))
     try:
         body = CustomerSignUp(email=form.get("email", ""), password=form.get("password", ""), name=form.get("name", ""))
-        customer = await customers_service.sign_up(db, state.auth, body)
+        customer = await commerce_customers.sign_up(db, state.auth, body)
     except Problem as problem:
         context = {"authorize_query": query, "email": form.get("email"), "name": form.get("name")}
         return await page("signup.html", status=problem.status, error=problem.detail or problem.title, **context)

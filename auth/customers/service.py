@@ -16,8 +16,9 @@ from auth.action_tokens.models import Purpose
 from auth.customers import repository
 from auth.customers.errors import CustomerAlreadyExists, CustomerNotFound
 from auth.customers.models import Customer
-from auth.customers.schemas import CustomerSignUp, CustomerUpdate
+from auth.customers.schemas import CustomerSignUp
 from auth.grants import service as grants
+from auth.oauth import repository as oauth_repository
 from auth.passwords import check_password_strength
 from auth.services import AuthServices
 from core import jobs
@@ -62,14 +63,6 @@ async def get_customer(db: AsyncSession, customer_id: uuid.UUID) -> Customer:
     return customer
 
 
-async def update_profile(db: AsyncSession, customer_id: uuid.UUID, body: CustomerUpdate) -> Customer:
-    customer = await get_customer(db, customer_id)
-    if body.name is not None:
-        customer.name = body.name.strip()
-    await db.flush()
-    return customer
-
-
 async def request_password_reset(db: AsyncSession, *, email: str) -> None:
     """Queue the reset mail if the account exists. The caller answers the same either way (no account discovery)."""
     customer = await repository.get_by_email(db, email)
@@ -91,4 +84,19 @@ async def reset_password(
 
 
 async def find_customer(db: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
-    return await repository.get(db, customer_id)
+    """The customer behind a shopper's session, unless erased (an erased person has no account any more)."""
+    customer = await repository.get(db, customer_id)
+    return customer if customer is not None and customer.erased_at is None else None
+
+
+async def end_access(db: AsyncSession, customer: Customer) -> None:
+    """Close every way the customer could act as themselves: password, tokens, pending codes, mailed links.
+
+    Clearing the password hash also ends every browser session at the OAuth server (sessions carry a
+    fingerprint of it). Used by the GDPR erasure (``commerce.customers``).
+    """
+    customer.password_hash = None
+    await db.flush()
+    await grants.revoke_held_by_customer(db, customer.id)
+    await oauth_repository.spend_codes_of_customer(db, customer.id, at=utcnow())
+    await action_tokens.revoke_outstanding(db, Purpose.PASSWORD_RESET, customer.id)

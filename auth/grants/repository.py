@@ -7,6 +7,7 @@ from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.grants.models import Token
+from auth.oauth.models import OAuthClient
 from auth.staff.models import StaffMember
 from core.db import TenantReader
 
@@ -54,3 +55,14 @@ async def revoke_families(db: AsyncSession, *conditions: object, at: datetime) -
 
 def family_condition(family_id: uuid.UUID) -> object:
     return Token.family_id == family_id
+
+
+async def list_held_by_customer(db: AsyncSession, customer_id: uuid.UUID) -> list[tuple[Token, str | None]]:
+    """The customer's tokens, oldest first, with the name of the storefront (OAuth client) each was issued to."""
+    rows = await db.execute(
+        select(Token, OAuthClient.name)
+        .outerjoin(OAuthClient, OAuthClient.id == Token.client_id)
+        .where(Token.customer_id == customer_id)
+        .order_by(Token.created_at, Token.id)
+    )
+    return [(row[0], row[1]) for row in rows]

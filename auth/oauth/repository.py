@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import RowMapping, func, select
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.grants.models import Holder, Token
@@ -68,3 +68,13 @@ async def get_code_by_hash(db: AsyncSession, code_hash: bytes) -> AuthorizationC
         select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash).with_for_update()
     )
     return code
+
+
+async def spend_codes_of_customer(db: AsyncSession, customer_id: uuid.UUID, *, at: datetime) -> None:
+    """Mark every unused authorization code issued for the customer used: none can be redeemed any more."""
+    await db.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.customer_id == customer_id, AuthorizationCode.used_at.is_(None))
+        .values(used_at=at)
+        .execution_options(synchronize_session=False)
+    )

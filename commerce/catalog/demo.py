@@ -15,6 +15,7 @@ from commerce.catalog import collections as collections_service
 from commerce.catalog import service as catalog_service
 from commerce.catalog.models import Product
 from commerce.catalog.schemas import CollectionCreate, CollectionProductsSet, ProductCreate
+from commerce.inventory import demo as inventory_demo
 from tenants.context import TenantContext
 
 # (title, product type, tags, options {name: values}, USD price in cents, collections)
@@ -138,6 +139,7 @@ async def seed_storefront(
 ) -> tuple[int, str | None]:
     """The demo catalog (if the shop has none) and, with ``with_key``, a publishable key to read it with."""
     created = await seed_catalog(db)
+    await inventory_demo.seed_stock(db)
     if not with_key:
         return created, None
     body = PublishableKeyCreate(name="Demo storefront", allowed_origins=["http://localhost:3000"])

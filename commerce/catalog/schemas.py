@@ -460,7 +460,10 @@ class StorefrontVariant(BaseModel):
     option_values: list[str]
     price: StorefrontPrice | None = Field(description="In the requested currency; None when none is set.")
     compare_at_price: StorefrontPrice | None
-    available_for_sale: bool
+    available_for_sale: bool = Field(description="Untracked, allows backorders, or in stock at an active location.")
+    quantity_available: int | None = Field(
+        description="Units available over active locations, only if the shop shows stock counts; else null."
+    )
 
 
 class StorefrontProduct(BaseModel):

@@ -44,6 +44,7 @@ from commerce.catalog.models import (
     VariantPrice,
 )
 from commerce.catalog.repository import search_rank, to_tsquery, tsquery_text
+from commerce.inventory import repository as inventory_repository
 from commerce.shop.models import ShopSettings
 from core.db import TenantReader
 
@@ -51,12 +52,8 @@ _EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 
 
 def available_for_sale() -> ColumnElement[bool]:
-    """Whether a shopper may buy the variant (the storefront never shows counts).
-
-    Until stock levels exist (inventory, issue #13 part 2) every variant is; untracked and backorderable
-    variants always will be.
-    """
-    return true()
+    """Whether a shopper may buy the variant (``commerce.inventory``: untracked, backorder, or in stock)."""
+    return inventory_repository.sellable()
 
 
 def _money(amount: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
@@ -88,6 +85,8 @@ def _product_json(currency: ColumnElement[str]) -> ColumnElement[str]:
         _money(VariantPrice.compare_at_amount),
         "available_for_sale",
         available_for_sale(),
+        "quantity_available",
+        inventory_repository.shown_quantity(),
     )
     variants = (
         select(func.coalesce(func.json_agg(aggregate_order_by(variant, Variant.position, Variant.id)), _EMPTY))

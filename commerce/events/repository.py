@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, insert, literal, or_, select
+from sqlalchemy import BigInteger, bindparam, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,3 +84,19 @@ async def list_page(
         query = query.where(Event.sequence < literal(before_sequence, BigInteger))
     rows = await db.scalars(query.order_by(Event.sequence.desc()).limit(limit + 1))
     return list(rows)
+
+
+async def list_for_resource(db: AsyncSession, resource_id: uuid.UUID) -> list[Event]:
+    """Every event of one resource, oldest first."""
+    rows = await db.scalars(select(Event).where(Event.resource_id == resource_id).order_by(Event.sequence))
+    return list(rows)
+
+
+async def replace_data(db: AsyncSession, resource_id: uuid.UUID, data: dict[str, Any]) -> None:
+    """Overwrite the snapshot of every event of one resource (GDPR erasure); types, ids and order stay."""
+    await db.execute(
+        update(Event)
+        .where(Event.resource_id == resource_id)
+        .values(data=bindparam("redacted", data, type_=JSONB))
+        .execution_options(synchronize_session=False)
+    )

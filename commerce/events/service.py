@@ -100,6 +100,17 @@ async def list_events(
     return EventList(data=[read(event) for event in page], has_more=has_more)
 
 
+async def list_for_resource(db: AsyncSession, resource_id: uuid.UUID) -> list[Event]:
+    """Every event of one resource, oldest first (a customer's data export)."""
+    return await repository.list_for_resource(db, resource_id)
+
+
+async def redact_resource(db: AsyncSession, resource_id: uuid.UUID, data: dict[str, Any]) -> None:
+    """Replace the snapshot of every past event of a resource with ``data``: the one exception to an append-only
+    log, for the GDPR erasure of a person (their events keep type, ids, versions and order, not their data)."""
+    await repository.replace_data(db, resource_id, data)
+
+
 def read(event: Event) -> EventRead:
     actor = (
         EventActor(kind=event.actor_kind, id=event.actor_id)

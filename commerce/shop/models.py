@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, SmallInteger, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import TenantBase, created_at_column, updated_at_column
@@ -22,6 +22,8 @@ class ShopSettings(TenantBase):
     default_currency: Mapped[str] = mapped_column(String(3), default="USD")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     support_email: Mapped[str | None] = mapped_column(String(320))
+    # Storefronts show exact stock counts only if the merchant opts in; otherwise only `available_for_sale`.
+    show_inventory_quantities: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

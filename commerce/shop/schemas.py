@@ -15,6 +15,7 @@ class ShopRead(BaseModel):
     default_currency: str = Field(description="ISO 4217 code used for new prices.")
     timezone: str = Field(description="IANA time zone of the shop.")
     support_email: str | None
+    show_inventory_quantities: bool = Field(description="Whether storefronts see exact stock counts.")
     version: int = Field(description="Send it back in If-Match to update safely.")
     updated_at: datetime
 
@@ -26,10 +27,13 @@ class ShopUpdate(BaseModel):
     default_currency: CurrencyCode | None = None
     timezone: TimeZoneName | None = None
     support_email: EmailStr | None = None
+    show_inventory_quantities: bool | None = Field(
+        default=None, description="Let storefronts see exact stock counts (otherwise only `available_for_sale`)."
+    )
 
     @model_validator(mode="after")
     def _required_fields_stay_set(self) -> ShopUpdate:
-        reject_explicit_nulls(self, "name", "default_currency", "timezone")
+        reject_explicit_nulls(self, "name", "default_currency", "timezone", "show_inventory_quantities")
         return self
 
 

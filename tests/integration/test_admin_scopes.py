@@ -185,3 +185,36 @@ async def test_api_keys_reach_exactly_the_scoped_routes_their_scopes_allow(
                 failures.append(f"read key not refused {op.scope} on {op.method} {op.path}")
 
     assert failures == []
+
+
+def test_the_walk_covers_the_customer_and_inventory_routes(app: FastAPI) -> None:
+    walked = {op.operation_id: op.scope for op in scoped(app)}
+    expected = {
+        "customers_list": "customers:read",
+        "customers_create": "customers:write",
+        "customers_get": "customers:read",
+        "customers_update": "customers:write",
+        "customers_delete": "customers:write",
+        "customers_erase": "customers:write",
+        "customers_request_data_export": "customers:write",
+        "customers_get_data_export": "customers:read",
+        "customer_addresses_list": "customers:read",
+        "customer_addresses_create": "customers:write",
+        "customer_addresses_get": "customers:read",
+        "customer_addresses_update": "customers:write",
+        "customer_addresses_delete": "customers:write",
+        "locations_list": "inventory:read",
+        "locations_create": "inventory:write",
+        "locations_get": "inventory:read",
+        "locations_update": "inventory:write",
+        "inventory_levels_list": "inventory:read",
+        "inventory_levels_get": "inventory:read",
+        "inventory_levels_adjust": "inventory:write",
+        "inventory_levels_set": "inventory:write",
+        "inventory_adjustments_list": "inventory:read",
+    }
+    assert {op: walked.get(op) for op in expected} == expected
+    # Staff may move stock; read-only members may only look at it.
+    assert "inventory:write" in scopes.ROLE_SCOPES[StaffRole.STAFF]
+    assert "inventory:write" not in scopes.ROLE_SCOPES[StaffRole.READ_ONLY]
+    assert "inventory:read" in scopes.ROLE_SCOPES[StaffRole.READ_ONLY]

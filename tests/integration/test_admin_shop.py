@@ -19,16 +19,18 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
         "default_currency": "USD",
         "timezone": "UTC",
         "support_email": tenant_a.owner_email,
+        "show_inventory_quantities": False,
         "version": 1,
         "updated_at": None,
     }
     updated = await client.patch(
         "/admin/v1/shop",
-        json={"default_currency": "JPY", "timezone": "Asia/Tokyo"},
+        json={"default_currency": "JPY", "timezone": "Asia/Tokyo", "show_inventory_quantities": True},
         headers={**tenant_a.headers, "if-match": shop.headers["etag"]},
     )
     assert updated.status_code == 200
     assert updated.json()["default_currency"] == "JPY"
+    assert updated.json()["show_inventory_quantities"] is True
     assert updated.json()["version"] == 2
     assert updated.headers["etag"] == '"2"'
 
@@ -42,6 +44,7 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
         {"support_email": "not-an-email"},
         {"name": ""},
         {"name": None},
+        {"show_inventory_quantities": None},
         {"unknown_field": 1},
     ],
 )

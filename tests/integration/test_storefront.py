@@ -9,25 +9,11 @@ from fastapi import FastAPI
 
 from core.db import Database
 from core.settings import Settings
-from tests.fixtures.oauth import (
-    Browser,
-    RegisterClient,
-    origin,
-    password_reset_token,
-    shopper_token,
-)
+from tests.fixtures.oauth import Browser, RegisterClient, password_reset_token, shopper_token, storefront_http
 from tests.fixtures.tenants import TenantHandle
 
 OpenBrowser = Callable[[TenantHandle], Browser]
 NEW_PASSWORD = "correct-horse-battery-staple"  # pragma: allowlist secret
-
-
-def _http(app: FastAPI, tenant: TenantHandle, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url=origin(tenant),
-        headers={"authorization": f"Bearer {token}"},
-    )
 
 
 async def test_shopper_reads_and_changes_their_profile(
@@ -36,7 +22,7 @@ async def test_shopper_reads_and_changes_their_profile(
     browser = browser_for(tenant_a)
     token = await shopper_token(app, tenant_a, register_client, browser, "customer:profile storefront:catalog")
 
-    async with _http(app, tenant_a, token) as http:
+    async with storefront_http(app, tenant_a, token) as http:
         changed = await http.patch("/storefront/v1/customer", json={"name": "Ada Lovelace"})
         read = await http.get("/storefront/v1/customer")
         shop = await http.get("/storefront/v1/shop")
@@ -54,7 +40,7 @@ async def test_a_token_without_customer_profile_is_refused_with_the_scope_named(
 ) -> None:
     token = await shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "storefront:catalog")
 
-    async with _http(app, tenant_a, token) as http:
+    async with storefront_http(app, tenant_a, token) as http:
         response = await http.get("/storefront/v1/customer")
 
     assert response.status_code == 403
@@ -71,7 +57,7 @@ async def test_storefront_token_of_tenant_a_is_refused_on_tenant_b(
 ) -> None:
     token = await shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "customer:profile")
 
-    async with _http(app, tenant_b, token) as http:
+    async with storefront_http(app, tenant_b, token) as http:
         shop = await http.get("/storefront/v1/shop")
         profile = await http.get("/storefront/v1/customer")
 
@@ -81,7 +67,7 @@ async def test_storefront_token_of_tenant_a_is_refused_on_tenant_b(
 
 
 async def test_staff_tokens_are_not_storefront_tokens(app: FastAPI, tenant_a: TenantHandle) -> None:
-    async with _http(app, tenant_a, tenant_a.token) as http:
+    async with storefront_http(app, tenant_a, tenant_a.token) as http:
         response = await http.get("/storefront/v1/shop")
 
     assert response.status_code == 401
@@ -108,7 +94,7 @@ async def test_password_reset_link_works_once_and_ends_the_old_tokens(
 
     assert first.status_code == 200
     assert second.status_code == 422
-    async with _http(app, tenant_a, token) as http:
+    async with storefront_http(app, tenant_a, token) as http:
         assert (await http.get("/storefront/v1/customer")).status_code == 401
     assert (await browser.sign_in(password=NEW_PASSWORD)).status_code == 303
     assert (await browser.sign_in()).status_code == 401  # the old password

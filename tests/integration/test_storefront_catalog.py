@@ -19,6 +19,7 @@ def _variants(sku: str) -> list[dict[str, Any]]:
         {
             "sku": sku,
             "option_values": [],
+            "track_inventory": False,  # no stock recorded: sellable only because stock is not tracked
             "prices": [
                 {"amount": 1999, "currency": "EUR", "compare_at_amount": 2499},
                 {"amount": 2500, "currency": "JPY"},
