@@ -16,6 +16,7 @@ _READ_COLUMNS = (
     _shop.c.default_currency,
     _shop.c.timezone,
     _shop.c.support_email,
+    _shop.c.show_inventory_quantities,
     _shop.c.version,
     _shop.c.updated_at,
 )
