@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, update
 
 from core.db import set_transaction_search_path
+from core.sqlscript import run_statements
 from tenants.models import Tenant
 from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
@@ -165,9 +166,8 @@ class FleetMigrator:
                 recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 if recorded != from_revision:
                     raise RevisionDrift(f"schema is at {recorded!r} but the registry says {from_revision!r}")
-                sql = self.migrations.upgrade_sql(from_revision, target)
-                # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
-                connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+                statements = self.migrations.upgrade_statements(from_revision, target)
+                run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
                 connection.execute(update(Tenant).where(Tenant.id == tenant.id).values(schema_revision=target))
         except Exception as exc:
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
+from core.sqlscript import run_statements_async
 from tenants import repository
 from tenants.errors import (
     InvalidTenantTransition,
@@ -71,8 +72,7 @@ async def build_schema(
     connection = await db.connection()
     await connection.exec_driver_sql(create_schema_sql(tenant.schema_name))
     raw = await connection.get_raw_connection()
-    # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
-    await raw.driver_connection.execute(migrations.upgrade_sql(None, target))  # type: ignore[union-attr]
+    await run_statements_async(raw.driver_connection, migrations.upgrade_statements(None, target))  # type: ignore[arg-type]
     return target
 
 

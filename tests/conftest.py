@@ -24,6 +24,7 @@ from core.embedded import embedded_database_url
 from core.logging import capture_context
 from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, MailSettings, Settings
 from tenants.fleet import migrate_public
+from tests.fixtures import citus
 from tests.fixtures.smtp import SmtpSink
 
 pytest_plugins = [
@@ -60,14 +61,21 @@ def database_url() -> Iterator[str]:
     name = f"commerce_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        distributed = citus.is_citus(connection)
+        if distributed:
+            citus.create_database(connection, server, name)
+        else:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = create_sync_db_engine(DatabaseSettings(url=url))
     migrate_public(engine)
     engine.dispose()
     yield url
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if distributed:
+            citus.drop_database(connection, name)
+        else:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
