@@ -8,8 +8,8 @@ read through the real app, migrated by the fleet runner, purged, and moved by Ci
 from __future__ import annotations
 
 import asyncio
+import os
 import random
-import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,9 +30,10 @@ from core.db import Database, create_sync_db_engine
 from core.settings import Settings
 from tenants import service as tenants_service
 from tenants.fleet import FleetMigrator, FleetPlan, migrate_public
-from tenants.schema import TENANT_SCRIPTS, TenantMigrations
+from tenants.schema import TenantMigrations
 from tests.fixtures import citus
 from tests.fixtures.auth import OperatorHandle
+from tests.fixtures.migrations import BAD, GOOD, planted
 from tests.fixtures.tenants import MakeTenant, TenantHandle, provision_through_api
 
 
@@ -42,6 +43,8 @@ def citus_engine(settings: Settings) -> Iterator[Engine]:
     with engine.connect() as connection:
         if not citus.is_citus(connection):
             engine.dispose()
+            if os.environ.get("COMMERCE_TEST_REQUIRE_CITUS"):
+                pytest.fail("COMMERCE_TEST_REQUIRE_CITUS is set but TEST_DATABASE_URL is not a Citus coordinator")
             pytest.skip("not a Citus coordinator (the Citus tier of .ci/run sets TEST_DATABASE_URL to one)")
     yield engine
     engine.dispose()
@@ -53,7 +56,9 @@ async def make_shops(make_tenant: MakeTenant, n: int) -> list[TenantHandle]:
 
 
 def tables_of(connection: Connection, schema: str) -> int:
-    return int(connection.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalar_one())
+    return int(
+        connection.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalar_one()
+    )
 
 
 def shards_of(connection: Connection, schema: str) -> int:
@@ -125,33 +130,9 @@ async def test_a_tenant_transaction_is_routed_to_the_worker_holding_its_schema(
         assert name == tenant.name
 
 
-_ONE_COLUMN = '''"""Citus tier: one nullable column on shop_settings."""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "citus1"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.add_column("shop_settings", sa.Column("citus_note", sa.Text(), nullable=True))
-
-
-def downgrade() -> None:
-    op.drop_column("shop_settings", "citus_note")
-'''
-
-
 @pytest.fixture
 def one_column_migrations(tmp_path: Path) -> TenantMigrations:
-    """The product's tenant migrations plus one revision adding a column (a copy; the product's are untouched)."""
-    location = tmp_path / "tenant"
-    shutil.copytree(TENANT_SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "citus1_column.py").write_text(_ONE_COLUMN.format(head=TenantMigrations().head))
-    return TenantMigrations(script_location=location)
+    return planted(tmp_path, "ALTER TABLE shop_settings ADD COLUMN citus_note TEXT", revision="citus1")
 
 
 def shard_columns(engine: Engine, port: int, schema: str, column: str) -> int:
@@ -196,11 +177,38 @@ async def test_fleet_migrations_no_op_and_one_column_reach_the_shards_on_the_wor
             response = await client.get("/admin/v1/shop", headers=tenant.headers)  # old code, new column: expand
             assert response.status_code == 200
     finally:  # a revision the product does not know must not stay in the shared registry: purge them
-        async with database.public_session() as db:
-            for tenant_id in ids:
-                await tenants_service.soft_delete(db, tenant_id)
-                await tenants_service.purge(db, tenant_id)
-            await db.commit()
+        await purge(database, ids)
+
+
+async def purge(database: Database, tenant_ids: set[uuid.UUID]) -> None:
+    async with database.public_session() as db:
+        for tenant_id in tenant_ids:
+            await tenants_service.soft_delete(db, tenant_id)
+            await tenants_service.purge(db, tenant_id)
+        await db.commit()
+
+
+@pytest.mark.parametrize(
+    ("rule", "citus_says"),
+    [
+        ("cross-schema-foreign-key", "must be a distributed table or a reference table"),
+        ("trigger", "triggers are not supported on distributed tables"),
+    ],
+)
+async def test_what_the_lint_refuses_citus_refuses_and_what_it_allows_citus_runs(
+    citus_engine: Engine, database: Database, make_tenant: MakeTenant, tmp_path: Path, rule: str, citus_says: str
+) -> None:
+    [tenant] = await make_shops(make_tenant, 1)
+    bad = FleetMigrator(citus_engine, planted(tmp_path / "bad", f"{GOOD};\n{BAD[rule]}", revision="bad"))
+    good = FleetMigrator(citus_engine, planted(tmp_path / "good", GOOD, revision="good"))
+    try:
+        [refused] = bad.run(bad.plan(target="bad", slug=tenant.slug)).outcomes
+        assert refused.error is not None
+        assert citus_says in refused.error
+        [applied] = good.run(good.plan(target="good", slug=tenant.slug)).outcomes
+        assert applied.error is None
+    finally:
+        await purge(database, {uuid.UUID(tenant.id)})
 
 
 async def test_purge_drops_the_distributed_schema_from_its_worker(
