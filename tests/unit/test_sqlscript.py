@@ -11,7 +11,7 @@ from tests.fixtures.migrations import GOOD
 
 
 def parsed_one_by_one(statements: tuple[str, ...]) -> list[object]:
-    trees = []
+    trees: list[object] = []
     for statement in statements:
         [raw] = pglast.parse_sql(statement)  # exactly one statement in each piece
         trees.append(raw.stmt)
