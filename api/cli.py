@@ -35,6 +35,7 @@ from core.errors import Problem
 from core.jobs import dispatcher_session_info
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from tenants import distribution
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
 from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public, public_revisions
@@ -510,6 +511,39 @@ def tenants_purge(
     if not yes:
         typer.confirm(f"Drop every table and row of tenant {tenant}?", abort=True)
     _lifecycle(tenant, tenants_service.purge)
+
+
+@tenants_app.command("distribute")
+def tenants_distribute(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List where each schema lives; change nothing.")] = False,
+) -> None:
+    """On Citus: make every tenant schema that is not distributed yet a distributed schema on a worker."""
+    settings = _settings()
+    engine = create_sync_db_engine(settings.db, pool_size=1)
+    try:
+        try:
+            where = distribution.placements(engine)
+        except Problem as problem:
+            err.print(f"[red]error[/red] {problem.code}: {problem.detail or problem.title}")
+            raise typer.Exit(1) from problem
+        pending = [p for p in where if not p.distributed]
+        out.print(f"[bold]tenants[/bold] {len(where) - len(pending)} distributed, {len(pending)} to distribute")
+        if dry_run:
+            for placement in where:
+                out.print(f"  {placement.slug} {placement.schema_name} {placement.node or 'coordinator (local)'}")
+            return
+
+        def report(result: distribution.Distributed) -> None:
+            target = result.error or f"on {result.placement.node} in {result.seconds:.2f}s"
+            out.print(f"  {result.placement.slug} {result.placement.schema_name} {target}")
+
+        results = distribution.distribute(engine, pending, on_each=report)
+    finally:
+        engine.dispose()
+    failed = [r for r in results if r.error]
+    out.print(f"distributed {len(results) - len(failed)}, failed {len(failed)}")
+    if failed:
+        raise typer.Exit(1)
 
 
 # --- operators -------------------------------------------------------------------------------------

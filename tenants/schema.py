@@ -111,8 +111,16 @@ def _render_upgrade(script_location: Path, from_revision: str | None, to_revisio
     return _rendered[key]
 
 
-def create_schema_sql(schema: str) -> str:
-    return f"CREATE SCHEMA {quote_schema(schema)}"
+# On Citus, a schema created while this is on becomes a distributed schema, placed whole on one worker
+# (docs/scaling.md). Set for the building transaction itself, so that a cluster whose default is off still
+# distributes tenant schemas; on plain PostgreSQL it is an inert placeholder setting that ends with the
+# transaction.
+DISTRIBUTE_NEW_SCHEMAS = "SELECT set_config('citus.enable_schema_based_sharding', 'on', true)"
+
+
+def create_schema_statements(schema: str) -> tuple[str, ...]:
+    """The statements that create a tenant's empty schema (a distributed one on Citus)."""
+    return (DISTRIBUTE_NEW_SCHEMAS, f"CREATE SCHEMA {quote_schema(schema)}")
 
 
 def drop_schema_sql(schema: str) -> str:

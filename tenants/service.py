@@ -27,7 +27,7 @@ from tenants.errors import (
 )
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.resolution import announce_change
-from tenants.schema import TenantMigrations, create_schema_sql, drop_schema_sql, schema_name_for
+from tenants.schema import TenantMigrations, create_schema_statements, drop_schema_sql, schema_name_for
 from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
 
 # Which statuses each lifecycle action may start from.
@@ -69,10 +69,9 @@ async def build_schema(
     Returns the revision the schema is at. The schema is the tenant migrations' own output.
     """
     target = migrations.resolve(revision) if revision else migrations.head
-    connection = await db.connection()
-    await connection.exec_driver_sql(create_schema_sql(tenant.schema_name))
-    raw = await connection.get_raw_connection()
-    await run_statements_async(raw.driver_connection, migrations.upgrade_statements(None, target))  # type: ignore[arg-type]
+    raw = await (await db.connection()).get_raw_connection()
+    statements = (*create_schema_statements(tenant.schema_name), *migrations.upgrade_statements(None, target))
+    await run_statements_async(raw.driver_connection, statements)  # type: ignore[arg-type]
     return target
 
 

@@ -73,7 +73,7 @@ def database_url() -> Iterator[str]:
     yield url
     with admin.connect() as connection:
         if distributed:
-            citus.drop_database(connection, name)
+            citus.drop_database(connection, server, name)
         else:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -35,6 +35,7 @@ from tests.fixtures import citus
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.migrations import BAD, GOOD, planted
 from tests.fixtures.tenants import MakeTenant, TenantHandle, provision_through_api
+from tests.integration.test_fleet import run_cli
 
 
 @pytest.fixture
@@ -234,6 +235,41 @@ async def test_purge_drops_the_distributed_schema_from_its_worker(
     assert shard_columns(citus_engine, port, tenant.schema_name, "id") == 0
 
 
+async def test_existing_schemas_are_distributed_by_the_distribute_command(
+    citus_engine: Engine, settings: Settings, make_tenant: MakeTenant, client: httpx.AsyncClient
+) -> None:
+    local, other = await make_shops(make_tenant, 2)
+    with citus_engine.begin() as connection:  # as a schema built before the database became a coordinator
+        connection.execute(text("SELECT citus_schema_undistribute(:s)"), {"s": local.schema_name})
+        assert local.schema_name not in citus.placements(connection)
+
+    listed = run_cli(settings, "tenants", "distribute", "--dry-run")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{local.slug} {local.schema_name} coordinator (local)" in listed.stdout
+    assert f"{other.slug} {other.schema_name} 127.0.0.1:" in listed.stdout
+
+    done = run_cli(settings, "tenants", "distribute")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "distributed 1, failed 0" in done.stdout
+    with citus_engine.connect() as connection:
+        [port] = citus.placements(connection)[local.schema_name]
+        assert port in citus.worker_ports(connection)
+    response = await client.get("/admin/v1/shop", headers=local.headers)
+    assert response.json()["name"] == local.name
+
+
+def test_distribute_on_plain_postgresql_is_refused(settings: Settings) -> None:
+    engine = create_sync_db_engine(settings.db)
+    with engine.connect() as connection:
+        distributed = citus.is_citus(connection)
+    engine.dispose()
+    if distributed:
+        pytest.skip("a Citus coordinator")
+    result = run_cli(settings, "tenants", "distribute", "--dry-run")
+    assert result.returncode == 1
+    assert "citus_not_installed" in result.stderr
+
+
 # --- rebalancing, in a database of its own (the rebalancer moves whatever the whole database holds) ----
 
 
@@ -254,6 +290,8 @@ async def rebalance_database(citus_engine: Engine, settings: Settings) -> AsyncI
     name = f"commerce_rebalance_{uuid.uuid4().hex[:8]}"
     with citus_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         citus.create_database(connection, server, name)
+        # off by default here: provisioning distributes tenant schemas whatever the cluster's default
+        connection.execute(text(f'ALTER DATABASE "{name}" SET citus.enable_schema_based_sharding = off'))
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = create_sync_db_engine(settings.db.model_copy(update={"url": url}))
     migrate_public(engine)
@@ -262,7 +300,7 @@ async def rebalance_database(citus_engine: Engine, settings: Settings) -> AsyncI
         yield settings.model_copy(update={"db": settings.db.model_copy(update={"url": url})})
     finally:
         with citus_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            citus.drop_database(connection, name)
+            citus.drop_database(connection, server, name)
 
 
 async def test_rebalancing_moves_whole_schemas_while_the_api_serves_them(rebalance_database: Settings) -> None:
