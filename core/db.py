@@ -47,6 +47,7 @@ NAMING_CONVENTION = {
 PUBLIC_SCHEMA = "public"
 SCHEMA_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SCOPE_KEY = "search_path_schema"
+_ROLE_KEY = "tenant_role"
 _TENANT_KEY = "tenant_id"
 
 
@@ -78,6 +79,14 @@ def validate_schema_name(name: str) -> str:
 def quote_schema(name: str) -> str:
     """The schema as a quoted identifier, after validation (the pattern admits no quote characters)."""
     return f'"{validate_schema_name(name)}"'
+
+
+def tenant_role_name(schema: str) -> str:
+    """The database role of a tenant schema (``t_<id>`` -> ``t_<id>_role``): derived, never stored or input."""
+    role = f"{validate_schema_name(schema)}_role"
+    if len(role) > 63:  # PostgreSQL would truncate it silently, and two schemas could share a role
+        raise InvalidSchemaName(f"{schema!r} is too long to derive a role name from")
+    return role
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -122,11 +131,21 @@ def scope_search_path(session: Session, transaction: SessionTransaction, connect
     schema = session.info.get(_SCOPE_KEY)
     if schema is None:
         raise NoSchemaScope()
-    set_transaction_search_path(connection, schema)
+    set_transaction_search_path(connection, schema, tenant_role=session.info.get(_ROLE_KEY, True))
 
 
-def set_transaction_search_path(connection: Connection, schema: str) -> None:
-    """Scope ``search_path`` to ``schema`` until the current transaction ends (``is_local = true``)."""
+def set_transaction_search_path(connection: Connection, schema: str, *, tenant_role: bool = False) -> None:
+    """Scope ``search_path`` to ``schema`` until the current transaction ends (``is_local = true``).
+
+    With ``tenant_role``, the same statement also switches the transaction to the schema's own role
+    (:func:`tenant_role_name`), which can reach that schema and nothing of any other tenant: the second wall.
+    """
+    if tenant_role:
+        connection.exec_driver_sql(
+            "SELECT set_config('search_path', %(path)s, true), set_config('role', %(role)s, true)",
+            {"path": quote_schema(schema), "role": tenant_role_name(schema)},
+        )
+        return
     connection.exec_driver_sql("SELECT set_config('search_path', %(path)s, true)", {"path": quote_schema(schema)})
 
 
@@ -152,10 +171,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def scoped_session(self, schema: str, *, tenant_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
-        """A session whose every transaction is routed to ``schema`` (the schema of tenant ``tenant_id``)."""
+    async def scoped_session(
+        self, schema: str, *, tenant_id: uuid.UUID | None = None, tenant_role: bool = True
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose every transaction is routed to ``schema`` (the schema of tenant ``tenant_id``).
+
+        Its transactions run as the schema's own role (``tenant_role``): only the code that builds a schema
+        (provisioning) keeps the runtime role, which owns it.
+        """
         validate_schema_name(schema)
-        info = {**self.session_info, _SCOPE_KEY: schema, _TENANT_KEY: tenant_id}
+        info = {**self.session_info, _SCOPE_KEY: schema, _TENANT_KEY: tenant_id, _ROLE_KEY: tenant_role}
         async with self._scoped(info=info) as session:
             yield session
 

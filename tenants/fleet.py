@@ -27,6 +27,7 @@ from sqlalchemy import Engine, select, update
 from core.db import set_transaction_search_path
 from core.sqlscript import run_statements
 from tenants.models import Tenant
+from tenants.roles import public_grant_statements, tenant_role_statements
 from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
 
@@ -94,10 +95,13 @@ def public_revisions(engine: Engine) -> tuple[str | None, str]:
 
 
 def migrate_public(engine: Engine) -> None:
-    """Bring the shared ``public`` schema to its head (Alembic, online, one transaction)."""
+    """Bring the shared ``public`` schema to its head (Alembic, online, one transaction), with the read-only
+    grants of tenant roles on the public tables a tenant request reads (``tenants.roles``)."""
     with engine.connect() as connection:
         command.upgrade(alembic_config(PUBLIC_SCRIPTS, connection=connection), "head")
         connection.commit()
+    with engine.begin() as connection:
+        run_statements(connection.connection.driver_connection, public_grant_statements())  # type: ignore[arg-type]
 
 
 class FleetMigrator:
@@ -166,7 +170,11 @@ class FleetMigrator:
                 recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 if recorded != from_revision:
                     raise RevisionDrift(f"schema is at {recorded!r} but the registry says {from_revision!r}")
-                statements = self.migrations.upgrade_statements(from_revision, target)
+                # new tables get their grants in the same transaction; a tenant without a role yet gets one
+                statements = (
+                    *self.migrations.upgrade_statements(from_revision, target),
+                    *tenant_role_statements(tenant.schema_name),
+                )
                 run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
                 connection.execute(update(Tenant).where(Tenant.id == tenant.id).values(schema_revision=target))
         except Exception as exc:

@@ -27,6 +27,7 @@ from tenants.errors import (
 )
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.resolution import announce_change
+from tenants.roles import drop_tenant_role_statements, tenant_role_statements
 from tenants.schema import TenantMigrations, create_schema_statements, drop_schema_sql, schema_name_for
 from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
 
@@ -70,7 +71,11 @@ async def build_schema(
     """
     target = migrations.resolve(revision) if revision else migrations.head
     raw = await (await db.connection()).get_raw_connection()
-    statements = (*create_schema_statements(tenant.schema_name), *migrations.upgrade_statements(None, target))
+    statements = (
+        *create_schema_statements(tenant.schema_name),
+        *migrations.upgrade_statements(None, target),
+        *tenant_role_statements(tenant.schema_name),
+    )
     await run_statements_async(raw.driver_connection, statements)  # type: ignore[arg-type]
     return target
 
@@ -154,6 +159,8 @@ async def purge(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     """Drop a soft-deleted tenant's schema and all its data. Irreversible; the registry row stays."""
     tenant = await _transition(db, tenant_id, "purge", TenantStatus.DELETED)
     await db.execute(text(drop_schema_sql(tenant.schema_name)))
+    for statement in drop_tenant_role_statements(tenant.schema_name):
+        await db.execute(text(statement))
     tenant.purged_at = utcnow()
     tenant.schema_revision = None
     await db.flush()

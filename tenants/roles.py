@@ -1,0 +1,87 @@
+"""A database role per tenant: the second wall between tenants (docs/tenancy.md#a-database-role-per-tenant).
+
+Each tenant schema ``t_<id>`` has its own role ``t_<id>_role`` (``core.db.tenant_role_name``): it may use
+that schema and read and write its tables, and nothing else of any tenant. Tenant transactions of the
+request path switch to it in their routing statement (``set_config('role', ..., true)``, ending with the
+transaction), so a statement that names another tenant's schema is refused by PostgreSQL itself
+("permission denied for schema"), whatever the code above it does.
+
+* The runtime role (the one in ``DATABASE_URL``) owns the schemas and their tables, builds and migrates
+  them, and is made a member of every tenant role (``GRANT t_<id>_role TO CURRENT_USER``), which is what
+  lets it switch to one. A tenant role is a member of nothing but ``commerce_tenant``.
+* ``commerce_tenant`` (no login) holds the only rights a tenant role has outside its schema: ``SELECT``
+  on the ``public`` tables a tenant request reads (``PUBLIC_READS``), granted by ``migrate_public``.
+* Tenant roles have no login and no password. On Citus they must be able to log in: Citus opens its
+  connections to a worker as the current role, so they are created ``LOGIN`` there, still without a
+  password (docs/scaling.md#roles).
+
+Every statement here is idempotent: provisioning runs them for a new schema, and every fleet migration
+of a tenant runs them again after its DDL (new tables get their grants); ``FleetMigrator.ensure_roles``
+gives tenants that are already at head and have no role yet theirs.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from core.db import tenant_role_name, validate_schema_name
+
+TENANT_GROUP_ROLE = "commerce_tenant"
+# The public tables a tenant request reads inside its own transaction (the billing routes check the
+# tenant's registry row and read its Stripe account). Read-only; nothing else in public is reachable.
+PUBLIC_READS = ("tenants", "stripe_accounts")
+
+_CREATE_ROLE = sql.SQL(
+    "DO $role$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {name}) "
+    "THEN CREATE ROLE {role} NOLOGIN; END IF; END $role$"
+)
+# Citus connects to a worker as the current role: there a tenant role must be allowed to log in.
+_LOGIN_ON_CITUS = sql.SQL(
+    "DO $role$ BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') "
+    "THEN ALTER ROLE {role} LOGIN; END IF; END $role$"
+)
+
+
+def _text(statement: sql.Composable) -> str:
+    return statement.as_string(None)
+
+
+def tenant_role_statements(schema: str) -> tuple[str, ...]:
+    """Create ``schema``'s role if needed and grant it exactly its schema (run as the runtime role, which owns it)."""
+    name = tenant_role_name(schema)
+    role, group = sql.Identifier(name), sql.Identifier(TENANT_GROUP_ROLE)
+    quoted = sql.Identifier(validate_schema_name(schema))
+    statements = (
+        _CREATE_ROLE.format(name=sql.Literal(name), role=role),
+        _LOGIN_ON_CITUS.format(role=role),
+        sql.SQL("GRANT {role} TO CURRENT_USER").format(role=role),
+        sql.SQL("GRANT {group} TO {role}").format(group=group, role=role),
+        sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}").format(schema=quoted, role=role),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}").format(
+            schema=quoted, role=role
+        ),
+        sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}").format(
+            schema=quoted, role=role
+        ),
+        # the schema's revision is the fleet runner's business, never a tenant request's
+        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {table} FROM {role}").format(
+            table=sql.Identifier(schema, "alembic_version"), role=role
+        ),
+    )
+    return tuple(_text(statement) for statement in statements)
+
+
+def drop_tenant_role_statements(schema: str) -> tuple[str, ...]:
+    """Drop ``schema``'s role (after its schema: nothing of it is left to own or be granted)."""
+    return (_text(sql.SQL("DROP ROLE IF EXISTS {role}").format(role=sql.Identifier(tenant_role_name(schema)))),)
+
+
+def public_grant_statements() -> tuple[str, ...]:
+    """The group role of every tenant role and its read-only grants in ``public`` (after ``public`` migrations)."""
+    group = sql.Identifier(TENANT_GROUP_ROLE)
+    tables = sql.SQL(", ").join(sql.Identifier("public", table) for table in PUBLIC_READS)
+    statements = (
+        _CREATE_ROLE.format(name=sql.Literal(TENANT_GROUP_ROLE), role=group),
+        sql.SQL("GRANT SELECT ON {tables} TO {group}").format(tables=tables, group=group),
+    )
+    return tuple(_text(statement) for statement in statements)
