@@ -48,6 +48,7 @@ PUBLIC_SCHEMA = "public"
 SCHEMA_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SCOPE_KEY = "search_path_schema"
 _ROLE_KEY = "tenant_role"
+ROLE_SUFFIX = "_role"  # a tenant schema's role is its name and this suffix
 _TENANT_KEY = "tenant_id"
 
 
@@ -83,7 +84,7 @@ def quote_schema(name: str) -> str:
 
 def tenant_role_name(schema: str) -> str:
     """The database role of a tenant schema (``t_<id>`` -> ``t_<id>_role``): derived, never stored or input."""
-    role = f"{validate_schema_name(schema)}_role"
+    role = validate_schema_name(schema) + ROLE_SUFFIX
     if len(role) > 63:  # PostgreSQL would truncate it silently, and two schemas could share a role
         raise InvalidSchemaName(f"{schema!r} is too long to derive a role name from")
     return role

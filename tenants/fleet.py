@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from alembic import command
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, column, exists, select, table, update
 
-from core.db import set_transaction_search_path
+from core.db import ROLE_SUFFIX, set_transaction_search_path
 from core.sqlscript import run_statements
 from tenants.models import Tenant
 from tenants.roles import public_grant_statements, tenant_role_statements
@@ -74,6 +74,9 @@ class FleetReport:
     @property
     def failed(self) -> list[TenantOutcome]:
         return [o for o in self.outcomes if not o.ok]
+
+
+_PG_ROLES = table("pg_roles", column("rolname"), schema="pg_catalog")
 
 
 class NotAnUpgrade(Exception):
@@ -128,6 +131,36 @@ class FleetMigrator:
             rows = connection.execute(query.order_by(Tenant.created_at, Tenant.id)).all()
         pending = [PendingTenant(*row) for row in rows if row.schema_revision != target_revision]
         return FleetPlan(target=target_revision, pending=pending, up_to_date=len(rows) - len(pending))
+
+    def without_role(self, *, slug: str | None = None) -> list[PendingTenant]:
+        """Tenants with a schema but no role yet (built before roles existed), from one query."""
+        query = select(Tenant.id, Tenant.slug, Tenant.schema_name, Tenant.schema_revision).where(
+            Tenant.has_schema(), ~exists().where(_PG_ROLES.c.rolname == Tenant.schema_name + ROLE_SUFFIX)
+        )
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
+        with self.engine.connect() as connection:
+            return [PendingTenant(*row) for row in connection.execute(query.order_by(Tenant.created_at, Tenant.id))]
+
+    def ensure_roles(self, tenants: list[PendingTenant]) -> list[TenantOutcome]:
+        """Give each of ``tenants`` its role and grants (one transaction each); failures are reported, not raised."""
+        outcomes: list[TenantOutcome] = []
+        for tenant in tenants:
+            started = time.perf_counter()
+            try:
+                with self.engine.begin() as connection:
+                    statements = tenant_role_statements(tenant.schema_name)
+                    run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
+                outcomes.append(
+                    TenantOutcome(tenant, tenant.revision, tenant.revision or "", time.perf_counter() - started)
+                )
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                outcome = TenantOutcome(
+                    tenant, tenant.revision, tenant.revision or "", time.perf_counter() - started, error
+                )
+                outcomes.append(outcome)
+        return outcomes
 
     def run(self, plan: FleetPlan, on_outcome: Callable[[TenantOutcome], None] | None = None) -> FleetReport:
         """Migrate every pending tenant; never raises for a tenant's failure (it is in the report)."""
