@@ -23,8 +23,9 @@ gives tenants that are already at head and have no role yet theirs.
 from __future__ import annotations
 
 from psycopg import sql
+from sqlalchemy import Connection, text
 
-from core.db import tenant_role_name, validate_schema_name
+from core.db import ROLE_SUFFIX, tenant_role_name, validate_schema_name
 
 TENANT_GROUP_ROLE = "commerce_tenant"
 # The public tables a tenant request reads inside its own transaction (the billing routes check the
@@ -85,3 +86,14 @@ def public_grant_statements() -> tuple[str, ...]:
         sql.SQL("GRANT SELECT ON {tables} TO {group}").format(tables=tables, group=group),
     )
     return tuple(_text(statement) for statement in statements)
+
+
+def registered_tenant_roles(connection: Connection) -> list[str]:
+    """The roles of the tenants registered in the connected database that exist on its server.
+
+    Roles belong to the server, not to a database: whoever drops a product database drops these after it.
+    """
+    query = text(
+        "SELECT r.rolname FROM public.tenants t JOIN pg_catalog.pg_roles r ON r.rolname = t.schema_name || :suffix"
+    )
+    return list(connection.execute(query, {"suffix": ROLE_SUFFIX}).scalars())

@@ -22,16 +22,17 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from api.app import create_app
 from auth.operators import service as operators_service
 from auth.passwords import Passwords
-from core.db import Database, create_sync_db_engine
+from core.db import Database, create_sync_db_engine, tenant_role_name
 from core.settings import Settings
 from tenants import service as tenants_service
 from tenants.fleet import FleetMigrator, FleetPlan, migrate_public
 from tenants.schema import TenantMigrations
-from tests.fixtures import citus
+from tests.fixtures import citus, databases
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.migrations import BAD, GOOD, planted
 from tests.fixtures.tenants import MakeTenant, TenantHandle, provision_through_api
@@ -129,6 +130,26 @@ async def test_a_tenant_transaction_is_routed_to_the_worker_holding_its_schema(
         assert "Task Count: 1" in plan
         assert f"port={port}" in plan, plan
         assert name == tenant.name
+
+
+async def test_tenant_roles_reach_the_workers_and_refuse_other_tenants_there(
+    citus_engine: Engine, database: Database, make_tenant: MakeTenant
+) -> None:
+    a, b = await make_shops(make_tenant, 2)
+    with citus_engine.connect() as connection:
+        workers = citus.worker_ports(connection)
+    role = tenant_role_name(a.schema_name)
+    for port in workers:  # propagated by Citus, and able to log in: Citus connects to a worker as the current role
+        worker = create_engine(make_url(str(citus_engine.url)).set(port=port))
+        with worker.connect() as connection:
+            can_login = connection.execute(text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :r"), {"r": role})
+            assert can_login.scalar_one() is True
+        worker.dispose()
+    async with database.scoped_session(a.schema_name) as db:
+        assert await db.scalar(text("SELECT current_user")) == role
+        assert await db.scalar(text("SELECT name FROM shop_settings")) == a.name  # on its worker, as its role
+        with pytest.raises(ProgrammingError, match="permission denied for schema"):
+            await db.execute(text(f'SELECT name FROM "{b.schema_name}".shop_settings'))
 
 
 @pytest.fixture
@@ -289,7 +310,7 @@ async def rebalance_database(citus_engine: Engine, settings: Settings) -> AsyncI
     server = make_url(settings.db.url)
     name = f"commerce_rebalance_{uuid.uuid4().hex[:8]}"
     with citus_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        citus.create_database(connection, server, name)
+        databases.create_database(connection, server, name)
         # off by default here: provisioning distributes tenant schemas whatever the cluster's default
         connection.execute(text(f'ALTER DATABASE "{name}" SET citus.enable_schema_based_sharding = off'))
     url = server.set(database=name).render_as_string(hide_password=False)
@@ -300,7 +321,7 @@ async def rebalance_database(citus_engine: Engine, settings: Settings) -> AsyncI
         yield settings.model_copy(update={"db": settings.db.model_copy(update={"url": url})})
     finally:
         with citus_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            citus.drop_database(connection, server, name)
+            databases.drop_database(connection, server, name)
 
 
 async def test_rebalancing_moves_whole_schemas_while_the_api_serves_them(rebalance_database: Settings) -> None:
