@@ -254,6 +254,11 @@ async def test_purge_drops_the_distributed_schema_from_its_worker(
     with citus_engine.connect() as connection:
         assert tenant.schema_name not in citus.placements(connection)
     assert shard_columns(citus_engine, port, tenant.schema_name, "id") == 0
+    worker = create_engine(make_url(str(citus_engine.url)).set(port=port))
+    with worker.connect() as connection:  # the tenant's role went with it, on the worker too
+        role = tenant_role_name(tenant.schema_name)
+        assert connection.execute(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar() == 0
+    worker.dispose()
 
 
 async def test_existing_schemas_are_distributed_by_the_distribute_command(
