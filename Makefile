@@ -9,7 +9,7 @@ export UV_COMPILE_BYTECODE := 1
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PORT ?= 8000
 
-.PHONY: dev test lint check-types check-imports pytest bench clean
+.PHONY: dev stop test lint check-types check-imports pytest bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check uv
@@ -35,5 +35,10 @@ pytest: $(UV)
 bench: $(UV)
 	$(UV) run --locked python -m bench.run_all
 
-clean:
+# The embedded PostgreSQL outlives `make dev` (the next start is instant); this stops it.
+stop:
+	@if [ -f .data/postgres/postmaster.pid ]; then $(UV) run --locked commerce dev --stop; else echo "no embedded PostgreSQL running"; fi
+
+# Stop the embedded server before deleting its data directory from under it.
+clean: stop
 	rm -rf .data .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage

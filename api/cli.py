@@ -65,14 +65,14 @@ def main() -> None:
     app()
 
 
-def _settings() -> Settings:
+def _settings(*, console: bool = False) -> Settings:
     try:
         settings = get_settings()
     except ValidationError as exc:
         for error in exc.errors():
             err.print(f"[red]error[/red] invalid_settings: {error['msg']}")
         raise typer.Exit(2) from exc
-    configure_logging(settings.log)
+    configure_logging(settings.log, console=console)
     if not settings.db.url:  # production refuses this in Settings itself
         settings.db.url = embedded_database_url(settings.data_dir)
     return settings
@@ -132,27 +132,47 @@ def serve(
 def dev(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    stop: Annotated[
+        bool, typer.Option("--stop", help="Stop the embedded PostgreSQL under the data dir, and exit.")
+    ] = False,
 ) -> None:
-    """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant."""
+    """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant.
+
+    The embedded PostgreSQL keeps running after the server exits (the next start is instant); `--stop`
+    (or `make stop`) stops it.
+    """
+    if stop:
+        _stop_embedded_database()
+        return
     import uvicorn
 
     from api.app import create_app
     from api.state import AppState
     from workers.local import in_process_worker
 
-    settings = _settings()
-    out.print(f"[bold]database[/bold] {make_url(settings.db.url).render_as_string(hide_password=True)}")
+    settings = _settings(console=True)
+    print(f"database {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
     application = create_app(settings)
     state: AppState = application.state.commerce
     credentials = _run(_ensure_demo(settings, state.database))
     in_memory = settings.celery.in_memory
-    with in_process_worker(state.celery, loglevel="INFO") if in_memory else contextlib.nullcontext():
+    with in_process_worker(state.celery, loglevel="WARNING") if in_memory else contextlib.nullcontext():
         broker = make_url(settings.celery.broker).render_as_string(hide_password=True) if not in_memory else ""
         where = "an in-process worker" if in_memory else f"workers on {broker}"
-        out.print(f"[bold]jobs[/bold] run on {where}; mail goes to {_mail_destination(settings)}")
+        print(f"jobs run on {where}; mail goes to {_mail_destination(settings)}")
         _print_quickstart(settings, credentials, host, port)
         uvicorn.run(application, host=host, port=port, log_config=None)
+
+
+def _stop_embedded_database() -> None:
+    from core.embedded import stop_embedded_server
+
+    data_dir = get_settings().data_dir
+    if stop_embedded_server(data_dir):
+        out.print(f"stopped the embedded PostgreSQL under {data_dir}/postgres")
+    else:
+        out.print(f"no embedded PostgreSQL running under {data_dir}/postgres")
 
 
 def _mail_destination(settings: Settings) -> str:
@@ -207,13 +227,27 @@ async def _create_demo(settings: Settings, database: Database) -> dict[str, str]
 
 
 def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str, port: int) -> None:
+    """Ready-to-paste calls, printed unwrapped (a wrapped line no longer pastes) and kept as a script."""
     base = f"http://{host}:{port}"
-    operator = json.dumps(
-        {"email": credentials["operator_email"], "password": credentials.get("operator_password", "?")}
+    script = _quickstart_script(credentials, base, port)
+    path = Path(settings.data_dir) / "quickstart.sh"
+    path.write_text(
+        "#!/usr/bin/env bash\n# Written by `commerce dev`: the quickstart calls, in order.\nset -eu\n" + script
     )
-    owner = json.dumps(
-        {"email": credentials.get("owner_email", "?"), "password": credentials.get("owner_password", "?")}
+    path.chmod(0o700)  # it holds the demo credentials
+    print(
+        f"\nCommerce API is starting on {base}  (docs: {base}/docs, credentials: {settings.data_dir}/dev-credentials.json)"
     )
+    print(f"Try these (also in {path}, run it with: bash {path}):\n")
+    print(script)
+
+
+def _quickstart_script(credentials: dict[str, str], base: str, port: int) -> str:
+    def login(path: str, email: str | None, password: str | None, tenant: str = "") -> str:
+        body = json.dumps({"email": email or "?", "password": password or "?"})
+        return f"curl -s {base}{path}{tenant} -H 'content-type: application/json' -d '{body}' | {_JSON_ACCESS_FIELD}"
+
+    demo = " -H 'x-tenant: demo'"
     storefront = json.dumps(
         {
             "name": "My storefront",
@@ -222,23 +256,22 @@ def _print_quickstart(settings: Settings, credentials: dict[str, str], host: str
             "scopes": ["customer:profile", "storefront:catalog"],
         }
     )
-    out.print(
-        f"""
-[bold green]Commerce API is starting on {base}[/bold green]  (docs: {base}/docs, credentials: {settings.data_dir}/dev-credentials.json)
+    return f"""# operator token, then list tenants
+OP=$({login("/platform/v1/auth/token", credentials["operator_email"], credentials.get("operator_password"))})
+curl -s {base}/platform/v1/tenants -H "authorization: Bearer $OP"
 
-  # operator token, then list tenants
-  OP=$(curl -s {base}/platform/v1/auth/token -H 'content-type: application/json' -d '{operator}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s {base}/platform/v1/tenants -H "authorization: Bearer $OP"
+# the demo shop's owner token (tenant chosen by X-Tenant, or use http://demo.localhost:{port})
+TOKEN=$({login("/admin/v1/auth/token", credentials.get("owner_email"), credentials.get("owner_password"), demo)})
+curl -s {base}/admin/v1/shop{demo} -H "authorization: Bearer $TOKEN"
 
-  # the demo shop's owner token (tenant chosen by X-Tenant, or use http://demo.localhost:{port})
-  TOKEN=$(curl -s {base}/admin/v1/auth/token -H 'x-tenant: demo' -H 'content-type: application/json' -d '{owner}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s {base}/admin/v1/shop -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN"
-
-  # register a storefront (an OAuth client); its shoppers sign in at the shop's own OAuth server (docs/auth.md)
-  curl -s {base}/admin/v1/oauth-clients -H 'x-tenant: demo' -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{storefront}'
-  curl -s http://demo.localhost:{port}/.well-known/oauth-authorization-server
+# register a storefront (an OAuth client); its shoppers sign in at the shop's own OAuth server (docs/auth.md)
+curl -s {base}/admin/v1/oauth-clients{demo} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{storefront}'
+curl -s http://demo.localhost:{port}/.well-known/oauth-authorization-server
 """
-    )
+
+
+# A shell snippet that reads the access token out of a JSON answer.
+_JSON_ACCESS_FIELD = """python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'"""
 
 
 # --- workers ---------------------------------------------------------------------------------------
@@ -266,15 +299,14 @@ def worker(
     Threads, not processes: the jobs wait on the database, SMTP and Stripe, and one process keeps one
     metrics endpoint (COMMERCE_CELERY__METRICS_PORT) and small connection pools. Scale with replicas.
     """
-    from prometheus_client import start_http_server
     from sentry_sdk.integrations.celery import CeleryIntegration
 
+    from core.metrics import serve_metrics
     from core.sentry import init_sentry
     from workers.app import metrics_of
 
     settings, celery = _celery_with_broker()
-    if settings.celery.metrics_port:
-        start_http_server(settings.celery.metrics_port, registry=metrics_of(celery).registry)
+    serve_metrics(settings.celery.metrics_port, metrics_of(celery).registry)
     init_sentry(settings, [CeleryIntegration()])
     celery.worker_main(
         [

@@ -12,7 +12,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from core.settings import Settings, get_settings
-from workers.mail.outbox import OutboxEntry, describe, outbox_dir, outbox_files, read_message, text_of
+from mail.outbox import OutboxEntry, describe, outbox_dir, outbox_files, read_message, text_of
 
 mail_app = typer.Typer(no_args_is_help=True, help="Outgoing mail: the development outbox.")
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from celery import Celery
 
+from auth.operators.tokens import TokenSigner
 from auth.services import AuthServices
-from auth.tokens import TokenSigner
 from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import dispatcher_session_info

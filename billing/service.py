@@ -98,7 +98,7 @@ async def create_onboarding_link(
         tenant_id, settings.auth.secret_key.get_secret_value(), ttl_seconds=settings.stripe.onboarding_state_ttl_seconds
     )
     base = (settings.stripe.public_api_url or base_url).rstrip("/")
-    # Derived from the state: a double click within the same second gets the same link, a later click a new one.
+    # Derived from the (unique) state: the SDK's own retries of this request reuse it; every new request is new.
     key = "acct-link-" + hashlib.sha256(state.encode()).hexdigest()[:40]
     return await gateway.create_account_link(
         account.account_id,

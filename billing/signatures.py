@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -54,14 +55,6 @@ def verify_stripe_signature(
     return timestamp
 
 
-def stripe_signature_header(payload: bytes, secrets: Sequence[str], *, timestamp: int | None = None) -> str:
-    """The header Stripe would send for ``payload`` (one ``v1`` per secret). For tests and local tooling."""
-    t = int(time.time()) if timestamp is None else timestamp
-    signed = str(t).encode() + b"." + payload
-    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
-    return ",".join(parts)
-
-
 # --- onboarding state: which tenant a browser coming back from Stripe belongs to, unforgeable, expiring ------
 
 
@@ -75,7 +68,10 @@ _STATE_PURPOSE = "billing.onboarding-state.v1"
 
 
 def sign_onboarding_state(tenant_id: uuid.UUID, secret_key: str, *, ttl_seconds: int, now: float | None = None) -> str:
-    return SignedValues(secret_key, _STATE_PURPOSE).sign({"t": str(tenant_id)}, ttl_seconds=ttl_seconds, now=now)
+    # A nonce makes every state, and so every link's idempotency key, unique: a refresh (the link was used or
+    # expired) must get a new link even within the second the old one was made, never a replay of it.
+    claims = {"t": str(tenant_id), "n": secrets.token_urlsafe(8)}
+    return SignedValues(secret_key, _STATE_PURPOSE).sign(claims, ttl_seconds=ttl_seconds, now=now)
 
 
 def verify_onboarding_state(state: str, secret_key: str, *, now: float | None = None) -> OnboardingState:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from core.clock import utcnow
-from core.errors import Problem
+from core.errors import InvalidSchemaName, NoSchemaScope
 from core.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
@@ -58,16 +58,6 @@ class PublicBase(DeclarativeBase):
 
 class TenantBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class InvalidSchemaName(Problem):
-    code = "invalid_schema_name"
-    title = "The schema name is not valid."
-
-
-class NoSchemaScope(Problem):
-    code = "no_schema_scope"
-    title = "A tenant-scoped transaction was started without a tenant."
 
 
 def validate_schema_name(name: str) -> str:

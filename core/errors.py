@@ -136,3 +136,13 @@ class VersionMismatch(PreconditionFailed):
 class InvalidCursor(InvalidInput):
     code = "invalid_cursor"
     title = "The pagination cursor is not valid."
+
+
+class InvalidSchemaName(Problem):
+    code = "invalid_schema_name"
+    title = "The schema name is not valid."
+
+
+class NoSchemaScope(Problem):
+    code = "no_schema_scope"
+    title = "A tenant-scoped transaction was started without a tenant."

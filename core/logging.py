@@ -91,7 +91,18 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(settings: LogSettings) -> None:
+# Their INFO is machinery, not news, on a developer's console: the embedded server's command lines,
+# Alembic's per-revision chatter, the in-process worker's per-task lines. Warnings still show.
+_CHATTY_IN_DEVELOPMENT = ("pgserver", "alembic", "kombu", "celery")
+
+
+def configure_logging(settings: LogSettings, *, console: bool = False) -> None:
+    """Logs on stderr: JSON lines for machines, or (``console``: the dev server) readable lines without the
+    third-party INFO chatter, unless ``COMMERCE_LOG__JSON_FORMAT`` was set explicitly."""
+    if console and "json_format" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"json_format": False})
+    for name in _CHATTY_IN_DEVELOPMENT:
+        logging.getLogger(name).setLevel(logging.WARNING if console else logging.NOTSET)
     capture_context()
     quiet_leaky_loggers()
     handler = logging.StreamHandler(sys.stderr)

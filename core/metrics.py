@@ -6,11 +6,14 @@ several apps in one process without colliding in the global registry.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
 
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -56,3 +59,19 @@ def timed(histogram: Histogram) -> Iterator[None]:
         outcome = "success"
     finally:
         histogram.labels(outcome=outcome).observe(time.perf_counter() - started)
+
+
+def serve_metrics(port: int, registry: CollectorRegistry) -> bool:
+    """Expose ``registry`` on ``:port/metrics`` from a daemon thread; 0 disables it.
+
+    A port already in use (a second process on the host) costs the metrics, never the process: the
+    work it does matters more than its scrape target. Returns whether the endpoint is up.
+    """
+    if not port:
+        return False
+    try:
+        start_http_server(port, registry=registry)
+    except OSError as exc:
+        log.warning("metrics endpoint not started: port %s is unavailable (%s)", port, exc.strerror or exc)
+        return False
+    return True

@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.browser",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,14 +84,15 @@ def smtp_server() -> Iterator[SmtpSink]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, smtp_server: SmtpSink, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Real services: PostgreSQL, SMTP, and Redis as the broker when REDIS_URL is set (memory:// otherwise)."""
+    """Real services: PostgreSQL, SMTP, and a real broker: TEST_BROKER_URL when set (RabbitMQ in CI's worker
+    contract run), else Redis when REDIS_URL is set, else memory://."""
     return Settings(
         environment=Environment.TEST,
         data_dir=str(tmp_path_factory.mktemp("data")),
         db=DatabaseSettings(url=database_url, pool_size=4, max_overflow=4),
         auth=AuthSettings(**FAST_ARGON2),
         celery=CelerySettings(
-            broker_url=os.environ.get("REDIS_URL", ""),
+            broker_url=os.environ.get("TEST_BROKER_URL") or os.environ.get("REDIS_URL", ""),
             queue=f"commerce-test-{uuid.uuid4().hex[:8]}",  # runs sharing one Redis never see each other's jobs
             fan_out_batch_size=2,
             fan_out_batch_interval_seconds=0,

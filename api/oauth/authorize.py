@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -16,6 +18,9 @@ from auth import scopes
 from auth.customers import service as customers_service
 from auth.customers.models import Customer
 from auth.customers.schemas import CustomerSignUp
+from auth.oauth import interaction
+from auth.oauth import service as oauth_service
+from auth.oauth.interaction import Interaction
 from auth.oauth.server import OAuthStore, TenantOAuthServer, run_sync
 from commerce.shop import service as shop_service
 from core.errors import Problem
@@ -23,16 +28,29 @@ from core.errors import Problem
 router = APIRouter(prefix="/oauth", tags=["oauth: pages"], default_response_class=HTMLResponse)
 
 
-async def signed_in_customer(request: Request, state: State, tenant: Tenant, db: TenantSession) -> Customer | None:
-    """The shopper signed in at this tenant's OAuth server (cookie), if the session still stands."""
+@dataclass(frozen=True, slots=True)
+class ShopperSession:
+    customer: Customer
+    signed_in_at: int  # Unix time
+
+
+async def shopper_session(request: Request, state: State, tenant: Tenant, db: TenantSession) -> ShopperSession | None:
+    """The shopper's sign-in at this tenant's OAuth server (cookie), if it still stands."""
     sessions = state.auth.customer_sessions
-    found = sessions.read(request.cookies.get(pages.SESSION_COOKIE), tenant_id=tenant.id)
-    if found is None:
+    claims = sessions.read(request.cookies.get(pages.SESSION_COOKIE), tenant_id=tenant.id)
+    if claims is None:
         return None
-    customer = await customers_service.find_customer(db, found[0])
-    if customer is None or not sessions.still_valid(found[1], customer.password_hash):
+    customer = await customers_service.find_customer(db, claims.customer_id)
+    if customer is None or not sessions.still_valid(claims.fingerprint, customer.password_hash):
         return None
-    return customer
+    return ShopperSession(customer, claims.authenticated_at)
+
+
+CurrentSession = Annotated[ShopperSession | None, Depends(shopper_session)]
+
+
+async def signed_in_customer(session: CurrentSession) -> Customer | None:
+    return session.customer if session else None
 
 
 SignedInCustomer = Annotated[Customer | None, Depends(signed_in_customer)]
@@ -76,18 +94,26 @@ def _authorize_query(raw: str) -> str:
 
 
 @router.get("/authorize", operation_id="oauth_authorize")
-async def authorize(request: Request, server: OAuthServer, customer: SignedInCustomer, page: Page) -> Response:
-    """Authorization endpoint (authorization code + PKCE S256). Shows sign-in, then consent unless first-party."""
+async def authorize(request: Request, server: OAuthServer, session: CurrentSession, page: Page) -> Response:
+    """Authorization endpoint (authorization code + PKCE S256). Shows sign-in, then consent unless first-party.
+
+    Honours OpenID's ``prompt`` (``none``, ``login``, ``consent``) and ``max_age``.
+    """
     request_data = await to_http_request(request)
+    customer = session.customer if session else None
     check = await run_sync(lambda: server.check_authorization(request_data, customer))
     if check.redirect is not None:
         return to_response(check.redirect)
     if check.error is not None or check.client is None:
         return await page.message("This sign-in link is not valid", _explain(check.error), status=400)
     query = _authorize_query(request.url.query)
-    if customer is None:
+    signed_in_at = session.signed_in_at if session else None
+    step = await run_sync(lambda: interaction.plan(server, check, signed_in_at, now=time.time()))
+    if not isinstance(step, Interaction):
+        return to_response(step)
+    if step is Interaction.SIGN_IN or customer is None:
         return await page("login.html", authorize_query=query)
-    if check.client.first_party:
+    if step is Interaction.ISSUE:
         return to_response(await run_sync(lambda: server.decide(check, customer)))
     descriptions = [scopes.STOREFRONT_SCOPES[scope] for scope in check.scopes]
     return await page(
@@ -130,8 +156,13 @@ async def sign_in(request: Request, state: State, tenant: Tenant, db: TenantSess
             db, state.auth, tenant, email=email, password=form.get("password", ""), ip=client_ip(request)
         )
     except Problem as problem:
-        return await page("login.html", status=problem.status, authorize_query=query, email=email, error=problem.title)
-    return _signed_in(state, tenant.id, customer, query)
+        response = await page(
+            "login.html", status=problem.status, authorize_query=query, email=email, error=problem.title
+        )
+        response.headers.update(problem.headers())  # Retry-After of a throttled sign-in
+        return response
+    resumed = urlencode(interaction.after_sign_in(parse_qsl(query, keep_blank_values=True)))
+    return _signed_in(state, tenant.id, customer, resumed)
 
 
 @router.get("/signup", operation_id="oauth_signup_page")
@@ -179,7 +210,52 @@ async def account(customer: SignedInCustomer, page: Page) -> Response:
 async def sign_out(request: Request, page: Page) -> Response:
     """End the shopper's session at the OAuth server (tokens already issued to apps stay until revoked)."""
     pages.check_csrf(request, dict(await read_form(request)))
-    response = await page.message("Signed out", "You are signed out.")
+    return await _signed_out(page, None, None)
+
+
+_END_SESSION_FIELDS = ("client_id", "post_logout_redirect_uri", "state")
+
+
+@router.get("/end-session", operation_id="oauth_end_session_page")
+async def end_session_page(request: Request, db: TenantSession, customer: SignedInCustomer, page: Page) -> Response:
+    """Sign out initiated by a storefront (in the style of OpenID RP-initiated logout).
+
+    Query: ``client_id``, ``post_logout_redirect_uri`` (one of that client's registered redirect URIs),
+    ``state``. A signed-in shopper confirms first (a link alone cannot sign anyone out); then, or at once
+    when nobody is signed in, the browser goes back to the URI with ``state``.
+    """
+    params = {name: request.query_params.get(name) for name in _END_SESSION_FIELDS}
+    try:
+        target = await oauth_service.post_logout_redirect(db, params["client_id"], params["post_logout_redirect_uri"])
+    except Problem as problem:
+        return await page.message("This sign-out link is not valid", problem.title, status=problem.status)
+    if customer is None:
+        return await _signed_out(page, target, params["state"])
+    fields = [(name, value) for name, value in params.items() if value]
+    return await page("end_session.html", customer_email=customer.email, request_fields=fields)
+
+
+@router.post("/end-session", operation_id="oauth_end_session")
+async def end_session(request: Request, db: TenantSession, page: Page) -> Response:
+    """The shopper's confirmation: end the session, then back to the storefront's URI (with ``state``) if any."""
+    form = dict(await read_form(request))
+    pages.check_csrf(request, form)
+    try:
+        target = await oauth_service.post_logout_redirect(
+            db, form.get("client_id"), form.get("post_logout_redirect_uri")
+        )
+    except Problem as problem:
+        return await page.message("This sign-out link is not valid", problem.title, status=problem.status)
+    return await _signed_out(page, target, form.get("state"))
+
+
+async def _signed_out(page: _Page, target: str | None, state: str | None) -> Response:
+    response: Response
+    if target is None:
+        response = await page.message("Signed out", "You are signed out.")
+    else:
+        location = f"{target}{'&' if '?' in target else '?'}{urlencode({'state': state})}" if state else target
+        response = RedirectResponse(location, status_code=303)
     pages.clear_session(response)
     return response
 

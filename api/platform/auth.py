@@ -7,7 +7,7 @@ from api.problems import problems
 from auth.errors import InvalidCredentials
 from auth.operators import service as operators_service
 from auth.operators.schemas import AccessTokenRead, OperatorLogin
-from auth.tokens import IssuedToken
+from auth.operators.tokens import IssuedToken
 
 router = APIRouter(prefix="/auth", tags=["platform: auth"])
 

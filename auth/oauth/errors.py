@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.errors import BadRequest, Conflict, NotFound
+from core.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class OAuthClientNotFound(NotFound):
@@ -21,3 +21,13 @@ class NotConfidential(Conflict):
 class InsecureTransport(BadRequest):
     code = "insecure_transport"
     title = "OAuth endpoints require HTTPS."
+
+
+class InvalidPostLogoutRedirect(BadRequest):
+    code = "invalid_post_logout_redirect_uri"
+    title = "The app that sent you here asked to come back to an address it has not registered."
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    title = "The form expired or did not come from this site. Go back and try again."

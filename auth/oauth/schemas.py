@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -10,20 +11,36 @@ from auth import scopes
 from auth.oauth.models import ClientKind
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
+# A DNS name (labels of letters, digits and hyphens) or an IPv4 address; what browsers would also resolve.
+_HOST = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 def check_redirect_uri(uri: str) -> str:
-    """RFC 8252 / OAuth 2.1: https, loopback http, or a private-use scheme (``com.example.app:/cb``); no fragment."""
+    """RFC 8252 / OAuth 2.1: https, loopback http, or a private-use scheme (``com.example.app:/cb``).
+
+    Compared exactly at authorization, so anything that could make two parsers disagree is refused
+    here: wildcards, credentials (``user@``), fragments, whitespace and control characters, a bad port.
+    """
+    if any(char.isspace() or not char.isprintable() for char in uri) or "\\" in uri:
+        raise ValueError(f"redirect URIs may not contain whitespace, control characters or backslashes: {uri!r}")
+    if "*" in uri:
+        raise ValueError(f"redirect URIs are exact: no wildcards: {uri}")
     parts = urlsplit(uri)
     if parts.fragment or "#" in uri:
         raise ValueError(f"redirect URIs may not have a fragment: {uri}")
-    if parts.scheme == "https" and parts.hostname:
+    if "@" in parts.netloc:
+        raise ValueError(f"redirect URIs may not carry credentials (user@host): {uri}")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ValueError(f"redirect URI has an invalid port: {uri}") from None
+    if parts.scheme == "https" and parts.hostname and _HOST.fullmatch(parts.hostname):
         return uri
     if parts.scheme == "http" and parts.hostname in _LOOPBACK:
         return uri
-    if parts.scheme and "." in parts.scheme and parts.scheme not in {"http", "https"}:
+    if parts.scheme and "." in parts.scheme and parts.scheme not in {"http", "https"} and not parts.netloc:
         return uri
-    raise ValueError(f"redirect URIs must be https, loopback http or a private-use scheme: {uri}")
+    raise ValueError(f"redirect URIs must be absolute https, loopback http or a private-use scheme: {uri}")
 
 
 def _check_scopes(value: list[str]) -> list[str]:

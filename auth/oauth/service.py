@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.grants import service as grants
 from auth.oauth import repository
-from auth.oauth.errors import NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
+from auth.oauth.errors import InvalidPostLogoutRedirect, NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
 from auth.oauth.models import ClientKind, OAuthClient
 from auth.oauth.schemas import OAuthClientCreate, OAuthClientUpdate
 from auth.secrets import SecretKind, new_secret
@@ -91,3 +91,17 @@ async def browser_origins(db: AsyncSession) -> frozenset[str]:
             if parts.scheme in ("http", "https") and parts.netloc:
                 origins.add(f"{parts.scheme}://{parts.netloc}")
     return frozenset(origins)
+
+
+async def post_logout_redirect(db: AsyncSession, client_id: str | None, uri: str | None) -> str | None:
+    """Where to send the shopper after signing out: ``uri`` if it is one of the live client's redirect URIs.
+
+    The registered redirect URIs double as post-logout URIs (exact match), so no new address becomes
+    a target. No ``uri``: stay on our page. A ``uri`` without a client, or not registered: refused.
+    """
+    if not uri:
+        return None
+    client = await repository.get_live_client_by_client_id(db, client_id) if client_id else None
+    if client is None or uri not in client.redirect_uris:
+        raise InvalidPostLogoutRedirect()
+    return uri

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.errors import InvalidCredentials, InvalidToken, OperatorAlreadyExists
 from auth.operators import repository
 from auth.operators.models import Operator
+from auth.operators.tokens import Audience, IssuedToken, TokenSigner
 from auth.passwords import Passwords, check_password_strength
-from auth.tokens import Audience, IssuedToken, TokenSigner
 from core.clock import utcnow
 
 

@@ -14,11 +14,14 @@ unreadable as a disconnected account is; ``requests`` and ``accounts_created`` l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -315,3 +318,11 @@ def _handler(state: FakeStripeState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def stripe_signature_header(payload: bytes, signing_secrets: Sequence[str], *, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe would send for ``payload`` (one ``v1`` per secret), as Stripe computes it."""
+    t = int(time.time()) if timestamp is None else timestamp
+    signed = str(t).encode() + b"." + payload
+    parts = [f"t={t}"] + [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in signing_secrets]
+    return ",".join(parts)

@@ -27,6 +27,8 @@ from auth.services import AuthServices
 from core.db import Database
 from core.jobs import Job
 from core.settings import Settings
+from mail import service as mail_service
+from mail.sender import create_mail_sender
 from tenants.context import TenantContext, tenant_session
 from tests.fixtures.mail import MailServer
 from tests.fixtures.smtp import SmtpSink
@@ -34,8 +36,6 @@ from tests.fixtures.staff import InvitationToken, Invite, MakeStaff
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT, context_of, send
 from workers.app import dispatcher_of
-from workers.mail import service as mail_service
-from workers.mail.sender import create_mail_sender
 
 TOKEN = re.compile(r"token=(act_[A-Za-z0-9_-]{43})")
 PASSWORD = "correct horse battery staple"  # pragma: allowlist secret
@@ -161,7 +161,7 @@ async def test_a_member_who_is_no_longer_pending_gets_no_invitation(
     await client.post(f"/admin/v1/staff/{deactivated['id']}/deactivate", headers=tenant_a.headers)
     tenant = await context_of(database, tenant_a)
     sender, auth = create_mail_sender(smtp_settings), AuthServices.build(smtp_settings)
-    caplog.set_level(logging.INFO, logger="workers.mail.service")
+    caplog.set_level(logging.INFO, logger="mail.service")
 
     for staff_id in (accepted.id, str(deactivated["id"]), str(uuid.uuid4())):
         async with tenant_session(database, tenant) as db:
@@ -172,7 +172,7 @@ async def test_a_member_who_is_no_longer_pending_gets_no_invitation(
 
     assert mail_server.envelopes == []
     # This thread's records only: the suite's worker may skip the deactivated member's queued job meanwhile.
-    mine = [r for r in caplog.records if r.name == "workers.mail.service" and r.thread == threading.get_ident()]
+    mine = [r for r in caplog.records if r.name == "mail.service" and r.thread == threading.get_ident()]
     assert [r.levelno for r in mine] == [logging.INFO] * 3
 
 

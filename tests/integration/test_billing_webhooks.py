@@ -137,14 +137,20 @@ async def test_duplicate_event_is_stored_once_and_processed_once(
     again = await billing_client.post(CONNECT, content=payload, headers=signed(payload))  # Stripe redelivers
     assert again.status_code == 200
     assert again.json() == {"received": True, "id": event_id_of(payload), "duplicate": True, "status": "processed"}
-    await asyncio.sleep(0.5)  # a second processing job would have run by now
+    # Sentinel: one worker runs jobs in order, so once a later event is processed, a second processing
+    # job for the duplicate (queued before it) would have run too.
+    marker = account_updated(billing_tenant.account_id)
+    await billing_client.post(CONNECT, content=marker, headers=signed(marker))
+    await settled(database, event_id_of(marker))
     async with database.public_session() as db:
         count = await db.scalar(
             select(func.count()).select_from(StripeEvent).where(StripeEvent.id == event_id_of(payload))
         )
     assert count == 1
     assert (await settled(database, event_id_of(payload))).attempts == 1
-    assert len(stripe_fake.requests_to("GET", f"/v1/accounts/{billing_tenant.account_id}")) == fetches
+    assert (
+        len(stripe_fake.requests_to("GET", f"/v1/accounts/{billing_tenant.account_id}")) == fetches + 1
+    )  # the marker's
 
 
 async def test_rotation_window_accepts_both_secrets(

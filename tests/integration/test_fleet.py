@@ -61,7 +61,8 @@ async def test_behind_tenants_are_migrated_and_their_revision_recorded(engine: E
         assert revisions(engine, tenant) == (MIGRATIONS.head, MIGRATIONS.head)
         with engine.connect() as connection:
             assert connection.execute(text(f'SELECT count(*) FROM "{tenant.schema_name}".shop_settings')).scalar() == 0
-    assert FleetMigrator(engine).plan().pending == []
+    # Only what this test created: other tests share the database and may leave tenants of their own.
+    assert not {p.id for p in FleetMigrator(engine).plan().pending} & {t.id for t in tenants}
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -88,10 +89,10 @@ async def test_failing_tenant_is_isolated_reported_and_retried_on_the_next_run(
         connection.execute(text(f'DROP TABLE "{broken.schema_name}".shop_settings'))
     second = run_cli(settings, "migrate")
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "migrated 1, failed 0" in second.stdout
+    assert "failed 0" in second.stdout
     assert revisions(engine, broken) == (MIGRATIONS.head, MIGRATIONS.head)
 
-    third = run_cli(settings, "migrate")
+    third = run_cli(settings, "migrate", "--tenant", broken.slug)  # resumed: nothing left for it
     assert third.returncode == 0
     assert "0 to migrate" in third.stdout
 
@@ -108,7 +109,7 @@ async def test_schema_that_drifted_from_the_registry_is_refused(engine: Engine, 
     assert "RevisionDrift" in failure.error
     with engine.begin() as connection:
         connection.execute(text(f"UPDATE \"{tenant.schema_name}\".alembic_version SET version_num = '{OLD}'"))
-    assert FleetMigrator(engine).run(FleetMigrator(engine).plan()).failed == []
+    assert FleetMigrator(engine).run(FleetMigrator(engine).plan(slug=tenant.slug)).failed == []
 
 
 async def test_dry_run_changes_nothing(engine: Engine, database: Database, settings: Settings) -> None:

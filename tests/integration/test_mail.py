@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
+import aiosmtplib
 import pytest
 import typer
 from markupsafe import escape
@@ -17,15 +18,15 @@ from auth.staff import repository as staff_repository
 from core.db import Database
 from core.jobs import RetryLater
 from core.settings import Settings, get_settings
+from mail import service as mail_service
+from mail.message import OutgoingMail, build_message
+from mail.outbox import outbox_dir, read_message
+from mail.rendering import render
+from mail.sender import OutboxSender, SmtpSender, create_mail_sender
 from tenants import repository as tenants_repository
 from tenants.context import TenantContext, tenant_session
 from tests.fixtures.mail import MailServer, free_port, mail_settings
 from tests.fixtures.tenants import TenantHandle
-from workers.mail import service as mail_service
-from workers.mail.message import OutgoingMail, build_message
-from workers.mail.outbox import outbox_dir, read_message
-from workers.mail.rendering import render
-from workers.mail.sender import OutboxSender, SmtpSender, create_mail_sender
 
 SHOP = "Bücher & Söhne"
 
@@ -101,6 +102,21 @@ async def test_unreachable_mail_server_is_retried_later(settings: Settings) -> N
 
     with pytest.raises(RetryLater):
         await create_mail_sender(unreachable).send(branded_mail())
+
+
+async def test_a_greylisted_recipient_is_retried_later(mail_server: MailServer, smtp_settings: Settings) -> None:
+    mail_server.refuse_recipients["owner@books.example.com"] = "451 4.7.1 Greylisted, try again later"
+
+    with pytest.raises(RetryLater, match="451"):
+        await create_mail_sender(smtp_settings).send(branded_mail())
+    assert mail_server.envelopes == []
+
+
+async def test_a_permanently_refused_recipient_is_not_retried(mail_server: MailServer, smtp_settings: Settings) -> None:
+    mail_server.refuse_recipients["owner@books.example.com"] = "550 5.1.1 No such user"
+
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await create_mail_sender(smtp_settings).send(branded_mail())
 
 
 def test_starttls_and_implicit_tls_together_are_refused(settings: Settings) -> None:

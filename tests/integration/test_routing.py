@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
 from auth.staff.models import StaffMember
-from core.db import Database, NoSchemaScope, ScopedSession
+from core.db import Database, ScopedSession
+from core.errors import NoSchemaScope
 from core.settings import Settings
 from tests.fixtures.tenants import TenantHandle
 

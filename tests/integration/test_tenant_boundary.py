@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 
 from tests.fixtures.auth import OperatorHandle
+from tests.fixtures.oauth import RegisterClient
+from tests.fixtures.staff import MakeApiKey, bearer
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -79,3 +81,36 @@ async def test_missing_and_garbage_tokens_are_401_problems(client: httpx.AsyncCl
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_another_tenants_api_key_id_is_not_found(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, tenant_b: TenantHandle, make_api_key: MakeApiKey
+) -> None:
+    key_of_b = await make_api_key(tenant_b, ["products:read"])
+
+    rolled = await client.post(f"/admin/v1/api-keys/{key_of_b.id}/roll", json={}, headers=tenant_a.headers)
+    revoked = await client.delete(f"/admin/v1/api-keys/{key_of_b.id}", headers=tenant_a.headers)
+
+    assert (rolled.status_code, rolled.json()["code"]) == (404, "api_key_not_found")
+    assert (revoked.status_code, revoked.json()["code"]) == (404, "api_key_not_found")
+    listed = (await client.get("/admin/v1/api-keys", headers=tenant_b.headers)).json()["data"]
+    assert [key["id"] for key in listed] == [key_of_b.id]  # still there, untouched
+    assert (await client.get("/admin/v1/shop", headers=bearer(tenant_b, key_of_b.secret))).status_code == 403
+
+
+async def test_another_tenants_oauth_client_id_is_not_found(
+    client: httpx.AsyncClient, tenant_a: TenantHandle, tenant_b: TenantHandle, register_client: RegisterClient
+) -> None:
+    client_of_b = await register_client(tenant_b, kind="confidential")
+    path = f"/admin/v1/oauth-clients/{client_of_b.id}"
+
+    responses = [
+        await client.get(path, headers=tenant_a.headers),
+        await client.patch(path, json={"name": "hijacked"}, headers=tenant_a.headers),
+        await client.post(f"{path}/roll-secret", json={}, headers=tenant_a.headers),
+        await client.delete(path, headers=tenant_a.headers),
+    ]
+
+    assert [(r.status_code, r.json()["code"]) for r in responses] == [(404, "oauth_client_not_found")] * 4
+    unchanged = (await client.get(path, headers=tenant_b.headers)).json()
+    assert unchanged["name"] == "Storefront confidential"

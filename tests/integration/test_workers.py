@@ -252,3 +252,13 @@ async def test_savepoints_neither_deliver_early_nor_drop_the_outer_transactions_
     assert await wait_for(inside_released, 1) == [(tenant_a.slug, tenant_a.name)]
     await asyncio.sleep(0.3)
     assert observed[inside_rolled_back] == []
+
+
+def test_the_worker_runs_on_the_broker_the_run_asked_for(celery_worker: Celery) -> None:
+    """So a run that asks for RabbitMQ (TEST_BROKER_URL, as .ci/run does) or Redis really tests that broker."""
+    asked = os.environ.get("TEST_BROKER_URL") or os.environ.get("REDIS_URL") or "memory://"
+    with celery_worker.connection_for_write() as connection:
+        assert connection.transport.driver_type == {"amqp": "amqp", "redis": "redis"}.get(
+            asked.split("://")[0], "memory"
+        )
+        connection.ensure_connection(max_retries=1)  # and it is reachable

@@ -10,14 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from billing.errors import InvalidOnboardingState, InvalidWebhookSignature
-from billing.signatures import (
-    sign_onboarding_state,
-    stripe_signature_header,
-    verify_onboarding_state,
-    verify_stripe_signature,
-)
+from billing.signatures import sign_onboarding_state, verify_onboarding_state, verify_stripe_signature
 from core.settings import Environment, Settings, StripeSettings
-from tests.fakes.stripe_server import parse_form
+from tests.fakes.stripe_server import parse_form, stripe_signature_header
 
 BODY = b'{"id":"evt_1","object":"event","type":"account.updated"}'
 NOW = 1_700_000_000

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from core.settings import AuthSettings, Settings, TenancySettings
+from mail.service import duration, tenant_origin
 from tenants.context import TenantContext
 from tenants.models import TenantStatus
-from workers.mail.service import duration, tenant_origin
 
 SHOP = TenantContext(id=uuid.uuid4(), slug="books", schema_name="t_books", status=TenantStatus.ACTIVE)
 

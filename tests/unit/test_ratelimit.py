@@ -193,6 +193,10 @@ async def test_an_ipv6_client_is_counted_by_its_64_and_mapped_ipv4_as_ipv4(throt
 async def test_scopes_are_counted_apart(throttle: LoginThrottle) -> None:
     for _ in range(3):
         await fail(throttle, "staff:t1", "ann@example.com", "203.0.113.7")
+
+    with pytest.raises(TooManyAttempts):  # the account is at its limit in the scope that counted the failures
+        await throttle.check(scope="staff:t1", account="ann@example.com", ip="203.0.113.7")
+    # ... and nowhere else: these raise if the scopes shared a counter.
     await throttle.check(scope="customer:t1", account="ann@example.com", ip="203.0.113.7")
     await throttle.check(scope="staff:t2", account="ann@example.com", ip="203.0.113.7")
 

@@ -6,8 +6,10 @@ What is checked and why: docs/ci-cd-security.md. Nothing here needs the network 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,9 @@ import yaml  # type: ignore[import-untyped, unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-APP_PACKAGES = ["core", "tenants", "auth", "commerce", "api", "workers", "migrations"]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+# One list of the application's packages: import-linter's roots. Every other list must name the same.
+APP_PACKAGES: list[str] = PYPROJECT["tool"]["importlinter"]["root_packages"]
 
 EXPECTED_JOBS = {
     "ci.yml": {"lint", "types", "imports", "tests", "deploy-checks", "pre-commit"},
@@ -183,6 +187,35 @@ def test_pre_commit_hooks_are_local_and_run_from_the_locked_venv() -> None:
         "bandit",
         "yamllint",
     } <= hook_ids
+
+
+def test_every_list_of_the_application_packages_names_them_all() -> None:
+    assert set(APP_PACKAGES) == {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert set(PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]) == set(APP_PACKAGES)
+    copied = re.findall(r"^COPY ([a-z_]+)/ \1/$", (ROOT / "docker" / "Dockerfile").read_text(), flags=re.MULTILINE)
+    assert set(copied) == set(APP_PACKAGES), "the image must copy every application package"
+    security = _load(WORKFLOWS / "security.yml")
+    assert set(security["env"]["APP_PACKAGES"].split()) == set(APP_PACKAGES)
+    bandit_hook = next(
+        hook
+        for repo in _load(ROOT / ".pre-commit-config.yaml")["repos"]
+        for hook in repo["hooks"]
+        if hook["id"] == "bandit"
+    )
+    selects = re.compile(bandit_hook["files"])
+    assert [package for package in APP_PACKAGES if not selects.match(f"{package}/__init__.py")] == []
+
+
+def test_actionlint_accepts_the_workflows() -> None:
+    """Expressions, contexts, job graph; and, where shellcheck is installed (CI installs it), every run step."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "actionlint"), "-no-color"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_secrets_baseline_is_a_detect_secrets_baseline() -> None:

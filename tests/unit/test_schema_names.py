@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from core.db import InvalidSchemaName, quote_schema, validate_schema_name
+from core.db import quote_schema, validate_schema_name
+from core.errors import InvalidSchemaName
 from tenants.schema import schema_name_for
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from mail import service as mail_service
+from mail.sender import create_mail_sender
 from workers.app import CommerceTask
-from workers.mail import service as mail_service
-from workers.mail.sender import create_mail_sender
 from workers.registry import tenant_task
 
 

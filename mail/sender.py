@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from core.jobs import RetryLater
 from core.settings import MailSettings, Settings
-from workers.mail.message import OutgoingMail, build_message
-from workers.mail.outbox import outbox_dir, write_message
+from mail.message import OutgoingMail, build_message
+from mail.outbox import outbox_dir, write_message
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ class SmtpSender:
                 await smtp.session.send_message(message)
         except _TRANSIENT as exc:
             raise RetryLater(f"SMTP server unavailable: {exc}") from exc
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            # Greylisting refuses at RCPT TO with 4xx: retry when every refusal is temporary, else it is final.
+            if exc.recipients and all(400 <= refusal.code < 500 for refusal in exc.recipients):
+                replies = "; ".join(f"{refusal.code} {refusal.message}" for refusal in exc.recipients)
+                raise RetryLater(f"SMTP server deferred the recipients: {replies}") from exc
+            raise
         except aiosmtplib.SMTPResponseException as exc:
             if 400 <= exc.code < 500:  # 4xx: "try again later", by definition (RFC 5321 4.2.1)
                 raise RetryLater(f"SMTP server deferred the message: {exc.code} {exc.message}") from exc

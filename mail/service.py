@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -17,10 +18,10 @@ from auth.staff import repository as staff_repository
 from commerce.shop import service as shop_service
 from commerce.shop.models import ShopSettings
 from core.settings import Settings
+from mail.message import OutgoingMail
+from mail.rendering import render
+from mail.sender import MailSender
 from tenants.context import TenantContext
-from workers.mail.message import OutgoingMail
-from workers.mail.rendering import render
-from workers.mail.sender import MailSender
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +69,24 @@ async def send_staff_invitation(
     if member is None or not member.is_active or not member.invitation_pending:
         log.info("invitation mail skipped: no pending active staff member", extra={"staff_id": str(staff_id)})
         return None
-    shop = await shop_service.get_shop(db)
-    ttl = settings.auth.invitation_ttl_seconds
-    token = await action_tokens.issue(db, auth, tenant.id, Purpose.STAFF_INVITATION, member.id, ttl_seconds=ttl)
-    link = settings.auth.invitation_url_template.format(
-        token=quote(token, safe=""), slug=quote(tenant.slug, safe=""), origin=tenant_origin(tenant, settings)
+    link = await _single_use_link(
+        db,
+        auth,
+        tenant,
+        Purpose.STAFF_INVITATION,
+        member.id,
+        ttl_seconds=settings.auth.invitation_ttl_seconds,
+        url=lambda token: settings.auth.invitation_url_template.format(
+            token=quote(token, safe=""), slug=quote(tenant.slug, safe=""), origin=tenant_origin(tenant, settings)
+        ),
     )
+    shop = await shop_service.get_shop(db)
     context = {
         **branding(shop, settings),
+        **link,
         "member_name": member.name,
         "member_email": member.email,
         "role": member.role.value.replace("_", " "),
-        "link": link,
-        "valid_for": duration(ttl),
     }
     subject = f"You are invited to join {shop.name}"
     return await _send(sender, shop, settings, member.email, subject, "staff_invitation", context)
@@ -103,17 +109,35 @@ async def send_password_reset(
     if customer is None:
         log.info("password reset mail skipped: no such customer", extra={"customer_id": str(customer_id)})
         return None
+    link = await _single_use_link(
+        db,
+        auth,
+        tenant,
+        Purpose.PASSWORD_RESET,
+        customer.id,
+        ttl_seconds=settings.auth.password_reset_ttl_seconds,
+        url=lambda token: f"{tenant_origin(tenant, settings)}/oauth/password-reset?token={quote(token, safe='')}",
+    )
     shop = await shop_service.get_shop(db)
-    ttl = settings.auth.password_reset_ttl_seconds
-    token = await action_tokens.issue(db, auth, tenant.id, Purpose.PASSWORD_RESET, customer.id, ttl_seconds=ttl)
-    context = {
-        **branding(shop, settings),
-        "customer_name": customer.name,
-        "link": f"{tenant_origin(tenant, settings)}/oauth/password-reset?token={quote(token, safe='')}",
-        "valid_for": duration(ttl),
-    }
+    context = {**branding(shop, settings), **link, "customer_name": customer.name}
     subject = f"Reset your password at {shop.name}"
     return await _send(sender, shop, settings, customer.email, subject, "password_reset", context)
+
+
+async def _single_use_link(
+    db: AsyncSession,
+    auth: AuthServices,
+    tenant: TenantContext,
+    purpose: Purpose,
+    subject_id: uuid.UUID,
+    *,
+    ttl_seconds: int,
+    url: Callable[[str], str],
+) -> dict[str, str]:
+    """A new single-use token for ``subject_id`` (spending its earlier ones), as the template's ``link`` and
+    ``valid_for``. The token exists in clear only in the mail: it is created here, in the job's transaction."""
+    token = await action_tokens.issue(db, auth, tenant.id, purpose, subject_id, ttl_seconds=ttl_seconds)
+    return {"link": url(token), "valid_for": duration(ttl_seconds)}
 
 
 async def _send(

@@ -1,4 +1,4 @@
-"""Jinja2 templates of the mails, in ``workers/mail/templates``. HTML templates escape every value."""
+"""Jinja2 templates of the mails, in ``mail/templates``. HTML templates escape every value."""
 
 from __future__ import annotations
 
