@@ -10,7 +10,8 @@ transaction), so a statement that names another tenant's schema is refused by Po
   them, and is made a member of every tenant role (``GRANT t_<id>_role TO CURRENT_USER``), which is what
   lets it switch to one. A tenant role is a member of nothing but ``commerce_tenant``.
 * ``commerce_tenant`` (no login) holds the only rights a tenant role has outside its schema: ``SELECT``
-  on the ``public`` tables a tenant request reads (``PUBLIC_READS``), granted by ``migrate_public``.
+  on the ``public`` tables a tenant request reads (``PUBLIC_READS``), granted by ``migrate_public``, where
+  row-level security shows each tenant role its own rows only.
 * Tenant roles have no login and no password. On Citus they must be able to log in: Citus opens its
   connections to a worker as the current role, so they are created ``LOGIN`` there, still without a
   password (docs/scaling.md#roles).
@@ -77,14 +78,55 @@ def drop_tenant_role_statements(schema: str) -> tuple[str, ...]:
     return (_text(sql.SQL("DROP ROLE IF EXISTS {role}").format(role=sql.Identifier(tenant_role_name(schema)))),)
 
 
+# Row-level security narrows those reads to the tenant's own rows. A second policy keeps every other role
+# (the runtime role when it does not own the tables; owners and superusers bypass row security) unrestricted.
+_OWN_ROWS = {
+    "tenants": "schema_name || {suffix} = current_user",
+    "stripe_accounts": "tenant_id IN (SELECT id FROM public.tenants WHERE schema_name || {suffix} = current_user)",
+}
+_CREATE_POLICY = sql.SQL(
+    "DO $policy$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_policies WHERE schemaname = 'public' "
+    "AND tablename = {table_name} AND policyname = {policy_name}) THEN {create}; END IF; END $policy$"
+)
+
+
+def _policy(table: str, name: str, create: sql.Composable) -> sql.Composable:
+    return _CREATE_POLICY.format(table_name=sql.Literal(table), policy_name=sql.Literal(name), create=create)
+
+
 def public_grant_statements() -> tuple[str, ...]:
-    """The group role of every tenant role and its read-only grants in ``public`` (after ``public`` migrations)."""
+    """The group role of every tenant role and its read-only grants in ``public`` (after ``public`` migrations):
+    ``SELECT`` on ``PUBLIC_READS``, where row-level security shows a tenant role its own rows only."""
     group = sql.Identifier(TENANT_GROUP_ROLE)
-    tables = sql.SQL(", ").join(sql.Identifier("public", table) for table in PUBLIC_READS)
-    statements = (
-        _CREATE_ROLE.format(name=sql.Literal(TENANT_GROUP_ROLE), role=group),
-        sql.SQL("GRANT SELECT ON {tables} TO {group}").format(tables=tables, group=group),
-    )
+    statements: list[sql.Composable] = [_CREATE_ROLE.format(name=sql.Literal(TENANT_GROUP_ROLE), role=group)]
+    for table in PUBLIC_READS:
+        qualified = sql.Identifier("public", table)
+        own_rows = sql.SQL(_OWN_ROWS[table]).format(suffix=sql.Literal(ROLE_SUFFIX))
+        everyone_else = sql.SQL("NOT pg_catalog.pg_has_role(current_user, {group}, 'MEMBER')").format(
+            group=sql.Literal(TENANT_GROUP_ROLE)
+        )
+        statements += [
+            sql.SQL("GRANT SELECT ON {table} TO {group}").format(table=qualified, group=group),
+            # only when it is off: ALTER TABLE locks the registry exclusively, and this runs on every deploy
+            sql.SQL(
+                "DO $rls$ BEGIN IF NOT (SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = {name}::regclass) "
+                "THEN ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; END IF; END $rls$"
+            ).format(name=sql.Literal(f"public.{table}"), table=qualified),
+            _policy(
+                table,
+                "tenant_reads_own_rows",
+                sql.SQL("CREATE POLICY tenant_reads_own_rows ON {table} FOR SELECT TO {group} USING ({own})").format(
+                    table=qualified, group=group, own=own_rows
+                ),
+            ),
+            _policy(
+                table,
+                "platform_unrestricted",
+                sql.SQL("CREATE POLICY platform_unrestricted ON {table} USING ({others}) WITH CHECK ({others})").format(
+                    table=qualified, others=everyone_else
+                ),
+            ),
+        ]
     return tuple(_text(statement) for statement in statements)
 
 

@@ -75,11 +75,14 @@ async def test_the_role_is_switched_by_the_routing_statement_and_ends_with_the_t
 
 
 async def test_public_tables_are_read_only_and_only_those_a_tenant_request_reads(
-    database: Database, tenant_a: TenantHandle
+    database: Database, tenant_a: TenantHandle, tenant_b: TenantHandle
 ) -> None:
+    async with database.public_session() as db:  # the runtime role sees the whole registry
+        assert await db.scalar(text("SELECT count(*) FROM public.tenants")) > 1
     async with database.scoped_session(tenant_a.schema_name) as db:
-        assert await db.scalar(text("SELECT count(*) FROM public.tenants")) >= 1
-        await db.scalar(text("SELECT count(*) FROM public.stripe_accounts"))
+        # read-only, and row-level security shows the tenant its own registry row only
+        assert (await db.execute(text("SELECT id FROM public.tenants"))).scalars().all() == [uuid.UUID(tenant_a.id)]
+        assert await db.scalar(text("SELECT count(*) FROM public.stripe_accounts")) == 0
         for denied in (
             "UPDATE public.tenants SET name = 'x'",
             "DELETE FROM public.stripe_accounts",
