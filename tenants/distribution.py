@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, select, text
 
 from tenants.errors import CitusNotInstalled
+from tenants.fleet import error_line
 from tenants.models import Tenant
 
 
@@ -74,7 +75,7 @@ def distribute(
             moved = Placement(placement.slug, placement.schema_name, True, node)
             result = Distributed(moved, time.perf_counter() - started)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            error = error_line(exc)
             result = Distributed(placement, time.perf_counter() - started, error=error)
         results.append(result)
         if on_each is not None:

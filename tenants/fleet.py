@@ -79,6 +79,12 @@ class FleetReport:
 _PG_ROLES = table("pg_roles", column("rolname"), schema="pg_catalog")
 
 
+def error_line(exc: BaseException) -> str:
+    """How a tenant's failure is reported: the exception's class and the first line of its message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 class NotAnUpgrade(Exception):
     """The fleet runner only moves schemas forward (expand, then contract); a downgrade is a new migration."""
 
@@ -146,20 +152,15 @@ class FleetMigrator:
         """Give each of ``tenants`` its role and grants (one transaction each); failures are reported, not raised."""
         outcomes: list[TenantOutcome] = []
         for tenant in tenants:
-            started = time.perf_counter()
+            started, error = time.perf_counter(), None
             try:
                 with self.engine.begin() as connection:
                     statements = tenant_role_statements(tenant.schema_name)
                     run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
-                outcomes.append(
-                    TenantOutcome(tenant, tenant.revision, tenant.revision or "", time.perf_counter() - started)
-                )
             except Exception as exc:
-                error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                outcome = TenantOutcome(
-                    tenant, tenant.revision, tenant.revision or "", time.perf_counter() - started, error
-                )
-                outcomes.append(outcome)
+                error = error_line(exc)
+            revision = tenant.revision or ""  # the schema stays where it is
+            outcomes.append(TenantOutcome(tenant, tenant.revision, revision, time.perf_counter() - started, error))
         return outcomes
 
     def run(self, plan: FleetPlan, on_outcome: Callable[[TenantOutcome], None] | None = None) -> FleetReport:
@@ -211,6 +212,6 @@ class FleetMigrator:
                 run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
                 connection.execute(update(Tenant).where(Tenant.id == tenant.id).values(schema_revision=target))
         except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            error = error_line(exc)
             return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started, error=error)
         return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started)
