@@ -14,10 +14,14 @@ from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from api import admin, health, hooks, metrics, oauth, platform, storefront
 from api.cors import StorefrontCorsMiddleware
+from api.deadline import DeadlineMiddleware
+from api.headers import SecurityHeadersMiddleware
+from api.limits import BodySizeLimitMiddleware
 from api.middleware import RequestContextMiddleware, TenantMiddleware
 from api.problems import document_problems, install_problem_handlers
 from api.state import AppState
 from core.logging import quiet_leaky_loggers
+from core.metrics import serve_metrics
 from core.sentry import init_sentry
 from core.settings import Settings
 from tenants.resolution import listen_for_changes
@@ -38,7 +42,16 @@ Errors are RFC 9457 `application/problem+json` documents with a stable `code`.
 """
 
 
-def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    listen_for_tenant_changes: bool = True,
+    relay_jobs: bool = True,
+    metrics_host: str | None = None,
+) -> FastAPI:
+    """The API. Its lifespan listens for tenant changes, refreshes the tenant gauges in the background and, with
+    ``relay_jobs``, runs the outbox relay (off: an in-memory broker no worker of this process consumes; the jobs
+    wait in the outbox). With ``metrics_host``, it serves the metrics there on ``COMMERCE_METRICS__PORT``."""
     state = AppState.build(settings)
     quiet_leaky_loggers()
     init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
@@ -46,13 +59,32 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         listener = (
-            asyncio.create_task(listen_for_changes(settings.db.listen_url or settings.db.url))
+            asyncio.create_task(
+                listen_for_changes(
+                    settings.db.listen_url or settings.db.url,
+                    prepared_statements=settings.db.prepare_threshold is not None,
+                )
+            )
             if listen_for_tenant_changes
+            else None
+        )
+        if relay_jobs:
+            state.relay.start()
+        gauges = asyncio.create_task(metrics.keep_fleet_gauges_fresh(state, settings.metrics.refresh_seconds))
+        stop_metrics = (
+            serve_metrics(settings.metrics.port, state.metrics.registry, host=metrics_host)
+            if metrics_host is not None
             else None
         )
         try:
             yield
         finally:
+            if stop_metrics is not None:
+                await asyncio.to_thread(stop_metrics)
+            gauges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gauges
+            await asyncio.to_thread(state.relay.stop)
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -66,16 +98,18 @@ def create_app(settings: Settings, *, listen_for_tenant_changes: bool = True) ->
     app.state.commerce = state
     install_problem_handlers(app)
     app.include_router(health.router)
-    app.include_router(metrics.router)
     app.include_router(platform.router)
     app.include_router(admin.router)
     app.include_router(hooks.router)
     app.include_router(storefront.router)
     app.include_router(oauth.router)
-    # Outermost last: every request gets an id, then tenant surfaces get their tenant, then CORS (per tenant).
+    # Outermost last: every request gets an id, then its deadline, then tenant surfaces get their tenant, then CORS.
     app.add_middleware(StorefrontCorsMiddleware, database=state.database)
     app.add_middleware(TenantMiddleware, resolver=state.resolver)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(DeadlineMiddleware, seconds=settings.db.timeout_seconds)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     metrics.instrument(app, state.metrics.registry)
 
     def openapi() -> dict[str, Any]:

@@ -32,7 +32,7 @@ from commerce.shop.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
 from core.errors import Problem
-from core.jobs import dispatcher_session_info
+from core.jobs import outbox_session_info
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from tenants import distribution
@@ -78,6 +78,17 @@ def _settings(*, console: bool = False) -> Settings:
     return settings
 
 
+def _refuse_development_key(settings: Settings, command: str) -> None:
+    """`serve`, `worker`, `beat` and `flower` never run on the public development key, whatever the environment."""
+    if settings.auth.uses_development_key:
+        err.print(
+            f"[red]error[/red] development_secret_key: `commerce {command}` refuses the built-in development "  # pragma: allowlist secret
+            "COMMERCE_AUTH__SECRET_KEY (anyone can sign tokens with it); set a random value of at least 32 characters, "
+            "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`. Only `commerce dev` runs on it."
+        )
+        raise typer.Exit(2)
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
@@ -87,15 +98,14 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
 
 
 def _database(settings: Settings) -> Database:
-    """A database whose sessions publish the jobs they queue to the configured broker."""
+    """A database whose sessions may queue jobs: they are kept in the outbox, which the relays of the API and
+    worker processes deliver (this command runs none)."""
     if settings.celery.in_memory:
         err.print(
-            "[yellow]warning[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as "
-            "welcome mails, are not delivered; `commerce dev` runs its own worker"
+            "[yellow]note[/yellow] no broker configured (REDIS_URL): jobs this command queues, such as welcome "
+            "mails, wait in the job outbox until `commerce dev` (or a worker with a broker) delivers them"
         )
-    from workers.app import create_celery, dispatcher_of
-
-    return Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(create_celery(settings))))
+    return Database(settings.db, session_info=outbox_session_info())
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -121,11 +131,18 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_options
 
     settings = _settings()
-    if settings.celery.in_memory:
-        err.print("[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs are not delivered")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_config=None)
+    _refuse_development_key(settings, "serve")
+    in_memory = settings.celery.in_memory
+    if in_memory:
+        err.print(
+            "[yellow]warning[/yellow] no broker configured (REDIS_URL): queued jobs wait in the job outbox, "
+            "undelivered, until a process with a broker relays them"
+        )
+    application = create_app(settings, relay_jobs=not in_memory, metrics_host=host)
+    uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
 
 
 @app.command()
@@ -147,13 +164,14 @@ def dev(
     import uvicorn
 
     from api.app import create_app
+    from api.server import uvicorn_options
     from api.state import AppState
     from workers.local import in_process_worker
 
     settings = _settings(console=True)
     print(f"database {make_url(settings.db.url).render_as_string(hide_password=True)}")
     _migrate_all(settings, concurrency=settings.migrations.concurrency)
-    application = create_app(settings)
+    application = create_app(settings, metrics_host=host)
     state: AppState = application.state.commerce
     credentials = _run(_ensure_demo(settings, state.database))
     in_memory = settings.celery.in_memory
@@ -162,7 +180,7 @@ def dev(
         where = "an in-process worker" if in_memory else f"workers on {broker}"
         print(f"jobs run on {where}; mail goes to {_mail_destination(settings)}")
         _print_quickstart(settings, credentials, host, port)
-        uvicorn.run(application, host=host, port=port, log_config=None)
+        uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
 
 
 def _stop_embedded_database() -> None:
@@ -277,13 +295,14 @@ _JSON_ACCESS_FIELD = """python3 -c 'import json,sys; print(json.load(sys.stdin)[
 # --- workers ---------------------------------------------------------------------------------------
 
 
-def _celery_with_broker() -> tuple[Settings, Celery]:
+def _celery_with_broker(command: str) -> tuple[Settings, Celery]:
     settings = _settings()
     if settings.celery.in_memory:
         err.print(
             "[red]error[/red] no_broker: set REDIS_URL (or COMMERCE_CELERY__BROKER_URL); `commerce dev` runs its own worker"
         )
         raise typer.Exit(2)
+    _refuse_development_key(settings, command)
     from workers.app import create_celery
 
     return settings, create_celery(settings)
@@ -303,33 +322,40 @@ def worker(
 
     from core.metrics import serve_metrics
     from core.sentry import init_sentry
-    from workers.app import metrics_of
+    from workers.app import dispatcher_of, metrics_of
+    from workers.relay import OutboxRelay
 
-    settings, celery = _celery_with_broker()
+    settings, celery = _celery_with_broker("worker")
     serve_metrics(settings.celery.metrics_port, metrics_of(celery).registry)
     init_sentry(settings, [CeleryIntegration()])
-    celery.worker_main(
-        [
-            "worker",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            f"--loglevel={loglevel}",
-            f"--queues={settings.celery.queue}",
-        ]
-    )
+    # The worker relays the outbox too: jobs its tasks queue, and those of processes that run no relay (the CLI).
+    relay = OutboxRelay(settings, dispatcher_of(celery), metrics_of(celery))
+    relay.start()
+    try:
+        celery.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                f"--loglevel={loglevel}",
+                f"--queues={settings.celery.queue}",
+            ]
+        )
+    finally:
+        relay.stop()
 
 
 @app.command()
 def beat(loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO") -> None:
     """Run Celery beat: one entry per periodic job, each fanning out to active tenants. Run exactly one."""
-    _, celery = _celery_with_broker()
+    _, celery = _celery_with_broker("beat")
     celery.start(["beat", f"--loglevel={loglevel}"])
 
 
 @app.command()
 def flower(port: Annotated[int, typer.Option(help="Port to bind.")] = 5555) -> None:
     """Run Flower (task monitor) with basic auth from COMMERCE_CELERY__FLOWER_BASIC_AUTH ("user:password")."""
-    settings, celery = _celery_with_broker()
+    settings, celery = _celery_with_broker("flower")
     basic_auth = settings.celery.flower_basic_auth.get_secret_value()
     if ":" not in basic_auth:
         err.print("[red]error[/red] no_flower_auth: set COMMERCE_CELERY__FLOWER_BASIC_AUTH to user:password")

@@ -216,15 +216,26 @@ async def signed_in_staff(
 CurrentStaff = Annotated[Principal, Depends(signed_in_staff)]
 
 
+# Versions count changes one by one: a longer number is no version any resource will ever have.
+_MAX_VERSION_DIGITS = 18
+_NO_VERSION = -1  # what such a number becomes: it matches nothing, so the update is refused with 412
+
+
 async def if_match_version(
     if_match: Annotated[str | None, Header(description='Version from `version` / ETag, e.g. "3".')] = None,
 ) -> int | None:
-    """``If-Match: "3"`` (or ``3``, or ``W/"3"``) -> 3; absent -> None (no precondition)."""
+    """``If-Match: "3"`` (or ``3``, or ``W/"3"``) -> 3; absent -> None (no precondition).
+
+    Only ASCII digits are a version (``str.isdigit`` also accepts "²", which ``int`` refuses); a number too long to
+    be any resource's version (or for ``int`` to convert) is a version that does not match: 412, never a 500.
+    """
     if if_match is None:
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidInput('If-Match must carry the resource version, e.g. "3"')
+    if len(value.lstrip("0")) > _MAX_VERSION_DIGITS:
+        return _NO_VERSION
     return int(value)
 
 

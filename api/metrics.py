@@ -1,15 +1,24 @@
-"""``/metrics``: HTTP metrics by route template (never raw paths, never tenants) and product metrics."""
+"""Prometheus metrics: HTTP metrics by route template (never raw paths, never tenants) and product metrics.
+
+They are served on a port of their own (``COMMERCE_METRICS__PORT``), never on the API's: a scrape reads gauges
+kept in memory and runs no query, so it answers while the database is down, and the public port does not
+expose them. The tenant gauges are refreshed from the registry in the background.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+import asyncio
+import logging
+import time
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api.deps import PublicSession, State
+from api.state import AppState
 from tenants import service as tenants_service
 
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -22,16 +31,30 @@ def instrument(app: FastAPI, registry: CollectorRegistry) -> None:
     Instrumentator(
         should_group_status_codes=True,
         should_ignore_untemplated=True,
-        excluded_handlers=["/metrics", "/healthz", "/readyz"],
+        excluded_handlers=["/healthz", "/readyz"],
         registry=registry,
     ).instrument(app, latency_lowr_buckets=_LATENCY_BUCKETS)
 
 
-@router.get("/metrics")
-async def get_metrics(state: State, db: PublicSession) -> Response:
-    """Prometheus exposition. Tenant gauges are read from the registry at scrape time (one small query)."""
-    for status, count in (await tenants_service.status_counts(db)).items():
+async def refresh_fleet_gauges(state: AppState) -> None:
+    """Read the tenant gauges from the registry once (two small queries)."""
+    async with state.database.public_session() as db:
+        counts = await tenants_service.status_counts(db)
+        summary = await tenants_service.fleet_summary(db, state.migrations)
+    for status, count in counts.items():
         state.metrics.tenants.labels(status=status.value).set(count)
-    summary = await tenants_service.fleet_summary(db, state.migrations)
     state.metrics.tenants_behind_head.set(summary.behind)
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    state.metrics.fleet_refreshed.set(time.time())
+
+
+async def keep_fleet_gauges_fresh(state: AppState, interval_seconds: float) -> None:
+    """Refresh the tenant gauges every ``interval_seconds`` until cancelled; a failure keeps the last values."""
+    while True:
+        try:
+            await refresh_fleet_gauges(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            state.metrics.fleet_refresh_failures.inc()
+            log.warning("could not refresh the tenant gauges; they keep their last values", exc_info=True)
+        await asyncio.sleep(interval_seconds)

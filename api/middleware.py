@@ -10,7 +10,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import send_problem
-from core.errors import Problem
+from core.db import is_database_outage
+from core.errors import DatabaseUnavailable, Problem
 from core.logging import request_id_var, tenant_slug_var
 from tenants.errors import TenantLookupUnavailable
 from tenants.resolution import TenantResolver
@@ -53,13 +54,15 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             # Handled here, inside the request's context, so the 500 and its log line keep the request id
             # (FastAPI's own catch-all runs outside every middleware).
             error_log.exception("unhandled error", extra={"path": scope["path"]})
             if response_started:
                 raise
-            await send_problem(send_with_id, Problem(), scope["path"])
+            # An outage met outside the routes (tenant CORS lookup...) is a 503 too, never a 500.
+            problem = DatabaseUnavailable() if is_database_outage(exc) else Problem()
+            await send_problem(send_with_id, problem, scope["path"])
         finally:
             log.info(
                 "request",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, InvalidInput, Problem
+from core.db import DATABASE_OUTAGES
+from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, DatabaseUnavailable, InvalidInput, Problem
 from tenants.errors import (
     InvalidTenantIdentifier,
     TenantLookupUnavailable,
@@ -20,6 +22,8 @@ from tenants.errors import (
     TenantRequired,
     TenantSuspended,
 )
+
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -82,6 +86,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> ProblemResponse:
         return problem_response(exc, request.url.path)
+
+    async def _database_down(request: Request, exc: Exception) -> ProblemResponse:
+        log.warning("database unavailable", exc_info=True, extra={"path": request.url.path})
+        return problem_response(DatabaseUnavailable(), request.url.path)
+
+    for outage in DATABASE_OUTAGES:  # unreachable, timed out, no pooled connection in time: 503, never 500
+        app.add_exception_handler(outage, _database_down)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:

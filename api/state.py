@@ -10,12 +10,13 @@ from auth.operators.tokens import TokenSigner
 from auth.services import AuthServices
 from billing.gateway import StripeGateway
 from core.db import Database
-from core.jobs import dispatcher_session_info
+from core.jobs import outbox_session_info
 from core.metrics import ProductMetrics
 from core.settings import Settings
 from tenants.resolution import TenantResolver
 from tenants.schema import TenantMigrations
 from workers.app import create_celery, dispatcher_of
+from workers.relay import OutboxRelay
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +30,22 @@ class AppState:
     celery: Celery
     metrics: ProductMetrics
     stripe: StripeGateway | None  # None: billing is disabled (no Stripe secret key)
+    relay: OutboxRelay  # hands this process's committed jobs to the broker, on its own thread
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         celery = create_celery(settings)
-        database = Database(settings.db, session_info=dispatcher_session_info(dispatcher_of(celery)))
+        database = Database(settings.db, session_info=outbox_session_info())
+        metrics = ProductMetrics()
         return cls(
             settings=settings,
             celery=celery,
-            metrics=ProductMetrics(),
+            metrics=metrics,
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
             auth=AuthServices.build(settings),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
             stripe=StripeGateway(settings.stripe) if settings.stripe.enabled else None,
+            relay=OutboxRelay(settings, dispatcher_of(celery), metrics),
         )

@@ -41,18 +41,19 @@ class AuthServices:
     async def sign_in(
         self,
         who: str,
-        tenant_id: uuid.UUID,
+        tenant_id: uuid.UUID | None,
         *,
         account: str,
         ip: str | None,
         attempt: Callable[[], Awaitable[T | None]],
     ) -> T:
-        """Run a password check under brute-force limits, per account and per client address, per tenant.
+        """Run a password check under brute-force limits, per account and per client address, per tenant
+        (``tenant_id`` None: accounts of the platform itself, the operators).
 
         ``attempt`` returns the signed-in principal, or None for wrong credentials. Every outcome costs
         the same answer (401 ``invalid_credentials``), and too many failures answer 429 with Retry-After.
         """
-        scope = f"{who}:{tenant_id}"
+        scope = who if tenant_id is None else f"{who}:{tenant_id}"
         await self.throttle.check(scope=scope, account=account, ip=ip)
         result = await attempt()
         if result is None:

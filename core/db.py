@@ -24,8 +24,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, func
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
@@ -98,12 +100,83 @@ def _engine_options(settings: DatabaseSettings) -> dict[str, Any]:
         "pool_timeout": settings.pool_timeout_seconds,
         "pool_pre_ping": True,
         "echo": settings.echo,
-        "connect_args": {"prepare_threshold": settings.prepare_threshold},
+        # SQL parameters (emails, names, hashes) never reach logs or Sentry through exception messages.
+        "hide_parameters": True,
+        "connect_args": {
+            "prepare_threshold": settings.prepare_threshold,
+            # Every wait on the network is bounded (docs/configuration.md#timeouts): opening a connection, and a
+            # peer that vanished (keepalive probes on idle connections, TCP user timeout on unacknowledged data).
+            "connect_timeout": settings.connect_timeout_seconds,
+            "keepalives": 1,
+            "keepalives_idle": _KEEPALIVE_IDLE_SECONDS,
+            "keepalives_interval": _KEEPALIVE_INTERVAL_SECONDS,
+            "keepalives_count": _KEEPALIVE_COUNT,
+            "tcp_user_timeout": int(settings.timeout_seconds * 1000),
+        },
     }
 
 
+_KEEPALIVE_IDLE_SECONDS = 5
+_KEEPALIVE_INTERVAL_SECONDS = 2
+_KEEPALIVE_COUNT = 3
+
+
 def create_async_db_engine(settings: DatabaseSettings) -> AsyncEngine:
-    return create_async_engine(sqlalchemy_url(settings.url), **_engine_options(settings))
+    engine = create_async_engine(sqlalchemy_url(settings.url), **_engine_options(settings))
+    bound_server_waits(engine.sync_engine, settings)
+    return engine
+
+
+def bound_server_waits(engine: Engine, settings: DatabaseSettings) -> None:
+    """Give every new connection of ``engine`` the server-side bounds: statement and idle-in-transaction timeouts.
+
+    Set once per connection (one round trip when it opens), not per transaction. Not for migrations, whose DDL
+    may legitimately run long (they have their own lock timeout). Behind PgBouncer in transaction mode a
+    session setting lands on whichever server connection was used: set the same values on the role there
+    (``ALTER ROLE ... SET statement_timeout``), see docs/configuration.md.
+    """
+    statement_ms = str(int(settings.timeout_seconds * 1000))
+    idle_ms = str(int(settings.idle_in_transaction_timeout_seconds * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _set_timeouts(dbapi_connection: Any, connection_record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, false),"
+                " set_config('idle_in_transaction_session_timeout', %s, false)",
+                (statement_ms, idle_ms),
+            )
+        finally:
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
+
+# What a database outage looks like from here: the driver lost or could not open a connection, a statement
+# or lock wait timed out, the pool had no connection to give in time.
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) means the database is unreachable or too slow, not a bug."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_OUTAGES):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def create_sync_db_engine(settings: DatabaseSettings, *, pool_size: int | None = None) -> Engine:

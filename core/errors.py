@@ -94,6 +94,13 @@ class InvalidInput(Problem):
     title = "The request body or parameters are invalid."
 
 
+class PayloadTooLarge(Problem):
+    status = 413
+    # The code the API already gives a bare HTTP 413 (api/problems.py).
+    code = "payload_too_large"
+    title = "The request body is too large."
+
+
 class TooManyRequests(Problem):
     status = 429
     # The code the API already gives a bare HTTP 429 (api/problems.py), so a client sees one code for it.
@@ -120,6 +127,17 @@ class ServiceUnavailable(Problem):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    title = "The database cannot be reached or did not answer in time; retry shortly."
+
+
+class RequestTimedOut(ServiceUnavailable):
+    # The request deadline (COMMERCE_DB__TIMEOUT_SECONDS) passed, almost always waiting on the database.
+    code = "request_timeout"
+    title = "The request did not complete in time; retry shortly."
 
 
 class TooManyAttempts(TooManyRequests):

@@ -45,7 +45,32 @@ def capture_context() -> None:
     logging.setLogRecordFactory(record_with_context)
 
 
-class JsonFormatter(logging.Formatter):
+# Values a database error carries in its text, whatever the engine's hide_parameters: SQLAlchemy's parameter list
+# (engines built elsewhere), PostgreSQL's DETAIL line ("Key (email)=(ada@example.com) already exists.") and the
+# rejected value in "invalid input syntax for type uuid: \"...\"". Names, emails and hashes stay out of logs and
+# Sentry; the statement and the constraint name stay in.
+_SQL_VALUES = (
+    (re.compile(r"\[parameters: .*?\](?=\n|$)", re.DOTALL), "[parameters: hidden]"),
+    (re.compile(r"^(DETAIL:\s+).+$", re.MULTILINE), r"\1[redacted]"),
+    (re.compile(r'(invalid input (?:syntax|value) for (?:type|enum) [^:\n]+: )"[^"\n]*"'), r'\1"[redacted]"'),
+)
+
+
+def redact_sql_values(text: str) -> str:
+    """``text`` (an exception's message or traceback) without the data values a database error quotes."""
+    for pattern, replacement in _SQL_VALUES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactedExceptions(logging.Formatter):
+    """Tracebacks without the values a database error quotes (see ``redact_sql_values``)."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return redact_sql_values(super().formatException(ei))
+
+
+class JsonFormatter(RedactedExceptions):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -61,11 +86,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class ContextTextFormatter(logging.Formatter):
+class ContextTextFormatter(RedactedExceptions):
     def format(self, record: logging.LogRecord) -> str:
         tenant = getattr(record, "tenant", None) or tenant_slug_var.get()
         prefix = f"[{tenant}] " if tenant else ""
-        return f"{record.levelname:<7} {record.name}: {prefix}{super().format(record)}"
+        # Redacted whole: another handler may have cached the record's traceback text (record.exc_text) unredacted.
+        return redact_sql_values(f"{record.levelname:<7} {record.name}: {prefix}{super().format(record)}")
 
 
 # Libraries that log credentials at DEBUG (authlib logs every token it issues): never below INFO.
@@ -82,12 +108,14 @@ def quiet_leaky_loggers() -> None:
 
 
 class RedactSecrets(logging.Filter):
-    """Defence in depth: a generated secret that reaches a log line anyway is cut to its prefix."""
+    """Defence in depth: a generated secret that reaches a log line anyway is cut to its prefix, and a database
+    error's values interpolated into a message (``log.warning("...: %s", error)``) are hidden."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg, record.args = _SECRET.sub(r"\1_[redacted]", message), None
+        redacted = redact_sql_values(_SECRET.sub(r"\1_[redacted]", message))
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 

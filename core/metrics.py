@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -27,6 +27,16 @@ class ProductMetrics:
             "Tenants whose schema is behind this release's head revision.",
             registry=self.registry,
         )
+        self.fleet_refreshed = Gauge(
+            "commerce_fleet_gauges_refreshed_timestamp_seconds",
+            "When the tenant gauges above were last read from the registry (Unix time); stale during a database outage.",
+            registry=self.registry,
+        )
+        self.fleet_refresh_failures = Counter(
+            "commerce_fleet_gauges_refresh_failures",
+            "Background reads of the tenant gauges that failed (the gauges keep their last values).",
+            registry=self.registry,
+        )
         self.provisioning = Histogram(
             "commerce_tenant_provisioning_seconds",
             "Time to provision a tenant, registry row to active.",
@@ -38,6 +48,12 @@ class ProductMetrics:
             "commerce_celery_tasks",
             "Celery tasks run, by task name and outcome.",
             ["task", "outcome"],
+            registry=self.registry,
+        )
+        self.outbox_jobs = Counter(
+            "commerce_outbox_jobs",
+            "Outbox jobs the relay handed to the broker (delivered) or kept for a later attempt (kept: broker down).",
+            ["outcome"],
             registry=self.registry,
         )
         self.task_duration = Histogram(
@@ -61,17 +77,28 @@ def timed(histogram: Histogram) -> Iterator[None]:
         histogram.labels(outcome=outcome).observe(time.perf_counter() - started)
 
 
-def serve_metrics(port: int, registry: CollectorRegistry) -> bool:
-    """Expose ``registry`` on ``:port/metrics`` from a daemon thread; 0 disables it.
+def serve_metrics(
+    port: int,
+    registry: CollectorRegistry,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104  # nosec B104 - a worker's metrics are scraped from other hosts (as before)
+) -> Callable[[], None] | None:
+    """Expose ``registry`` on ``host:port/metrics`` from a daemon thread; 0 disables it.
 
     A port already in use (a second process on the host) costs the metrics, never the process: the
-    work it does matters more than its scrape target. Returns whether the endpoint is up.
+    work it does matters more than its scrape target. Returns how to stop the endpoint, or None when it is not up.
     """
     if not port:
-        return False
+        return None
     try:
-        start_http_server(port, registry=registry)
+        server, thread = start_http_server(port, addr=host, registry=registry)
     except OSError as exc:
         log.warning("metrics endpoint not started: port %s is unavailable (%s)", port, exc.strerror or exc)
-        return False
-    return True
+        return None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

@@ -12,7 +12,7 @@ import sentry_sdk
 from sentry_sdk.integrations import Integration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 
-from core.logging import request_id_var, tenant_slug_var
+from core.logging import redact_sql_values, request_id_var, tenant_slug_var
 from core.settings import Settings
 
 # Beyond Sentry's defaults: our own credential-bearing names.
@@ -35,6 +35,16 @@ def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
     request.pop("cookies", None)
     request.pop("data", None)  # request bodies may hold passwords and personal data
     event.pop("user", None)
+    # A database error's message quotes the values it refused (an email in a DETAIL line, say).
+    for exception in (event.get("exception") or {}).get("values") or []:
+        if isinstance(exception.get("value"), str):
+            exception["value"] = redact_sql_values(exception["value"])
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict) and isinstance(logentry.get("formatted"), str):
+        logentry["formatted"] = redact_sql_values(logentry["formatted"])
+    for crumb in (event.get("breadcrumbs") or {}).get("values") or []:
+        if isinstance(crumb.get("message"), str):
+            crumb["message"] = redact_sql_values(crumb["message"])
     return event
 
 

@@ -34,6 +34,13 @@ class DatabaseSettings(BaseModel):
     # Recycle connections so a backend's per-schema catalog cache cannot grow without bound.
     pool_recycle_seconds: int = Field(default=900, ge=30)
     pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # No request waits on the database longer than this: past it the API answers 503 (the request deadline),
+    # and it is the server-side statement_timeout and the TCP user timeout of every API and worker connection.
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Opening a connection (libpq connect_timeout, whole seconds).
+    connect_timeout_seconds: int = Field(default=5, ge=1)
+    # The server ends a session left idle inside a transaction this long (0 disables).
+    idle_in_transaction_timeout_seconds: float = Field(default=60.0, ge=0)
     # psycopg prepares a statement after this many executions; None disables it (PgBouncer < 1.21 in
     # transaction mode). PostgreSQL re-plans prepared statements when search_path changes, so it is safe.
     prepare_threshold: int | None = Field(default=5, ge=0)
@@ -43,13 +50,33 @@ class DatabaseSettings(BaseModel):
     listen_url: str = ""
 
 
+class HttpSettings(BaseModel):
+    # Request bodies above this are refused with 413 before anything parses them (JSON, forms, webhooks).
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    # The request line and headers together, and the number of headers: beyond either, the server answers 431
+    # and closes the connection (`commerce serve` / `commerce dev`; another server must set its own limits).
+    max_header_bytes: int = Field(default=32_768, ge=1_024)
+    max_headers: int = Field(default=100, ge=10)
+
+
+class MetricsSettings(BaseModel):
+    # `commerce serve` (and `dev`) serve Prometheus metrics at /metrics on this port, apart from the API (0: off).
+    port: int = Field(default=9809, ge=0, le=65535)
+    # The tenant gauges are read from the registry in the background this often; a scrape never queries.
+    refresh_seconds: float = Field(default=15.0, gt=0)
+
+
 class TenancySettings(BaseModel):
     # Requests to <slug>.<base_domain> resolve to that tenant; empty disables subdomain routing.
     base_domain: str = "localhost"
-    # A safety net only: changes clear the caches at once (in-process at commit, elsewhere by NOTIFY).
-    # Short TTLs make most requests of a large fleet miss (bench/README.md).
+    # Tenants found. A safety net only: changes clear the caches at once (in-process at commit, elsewhere by
+    # NOTIFY, which needs COMMERCE_DB__LISTEN_URL behind a transaction pooler). Short TTLs make most requests of a
+    # large fleet miss (bench/README.md).
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=1)
+    # Lookups that found no tenant (unknown hosts and slugs, which anyone can send): kept apart and briefly.
+    negative_cache_ttl_seconds: float = Field(default=5.0, ge=0)
+    negative_cache_max_entries: int = Field(default=10_000, ge=1)
     provisioning_retry_after_seconds: int = Field(default=5, ge=1)
 
 
@@ -75,6 +102,12 @@ class AuthSettings(BaseModel):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65_536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+
+    @property
+    def uses_development_key(self) -> bool:
+        """The secret key is the built-in one (public, in this repository) or another placeholder: tokens signed
+        with it can be forged by anyone. Only ``commerce dev`` may run on it."""
+        return self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS
 
     @field_validator("invitation_url_template")
     @classmethod
@@ -116,6 +149,15 @@ class CelerySettings(BaseModel):
     @property
     def in_memory(self) -> bool:
         return self.broker.startswith("memory://")
+
+    # The job outbox (docs/workers.md#the-outbox-and-its-relay): a publish waits at most this long for the broker,
+    # a failed one is retried with backoff capped here, and the relay looks for due jobs at least this often.
+    publish_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    outbox_retry_max_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Delivered jobs are kept this long (for operators), then deleted by the relay.
+    outbox_retention_seconds: float = Field(default=86_400.0, ge=0)
 
     flower_basic_auth: SecretStr = SecretStr("")  # "user:password"; Flower refuses to start without it
     # `commerce worker` serves Prometheus metrics here (0 disables).
@@ -217,6 +259,8 @@ class Settings(BaseSettings):
     data_dir: str = ".data"
 
     db: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    metrics: MetricsSettings = MetricsSettings()
     tenancy: TenancySettings = TenancySettings()
     auth: AuthSettings = AuthSettings()
     migrations: MigrationSettings = MigrationSettings()

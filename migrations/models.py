@@ -16,6 +16,7 @@ import auth.operators.models
 import auth.staff.models
 import billing.models
 import commerce.shop.models
+import core.outbox
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url
 from core.settings import Settings
@@ -46,6 +47,7 @@ __all__ = [
     "auth",
     "billing",
     "commerce",
+    "core",
     "include_public_only",
     "public_metadata",
     "run_online",

@@ -1,8 +1,10 @@
 """Which tenant a request is for, decided from its host or ``X-Tenant`` header, failing closed.
 
 Order: a custom domain (``tenant_domains``), then a subdomain of the configured base domain
-(``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process
-for a short TTL; a tenant change clears the caches of this process at commit and, through
+(``acme.shop.example.com``), then the ``X-Tenant`` header (a slug). Lookups are cached in-process:
+tenants found for ``cache_ttl_seconds``, misses for a shorter ``negative_cache_ttl_seconds`` in a cache
+of their own, so unknown hosts (anyone can send any) neither query the registry on every request nor
+push real tenants out. A tenant change clears the caches of this process at commit and, through
 PostgreSQL ``NOTIFY``, of every other process that listens.
 """
 
@@ -16,6 +18,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import func, select
@@ -46,17 +49,19 @@ _Key = tuple[str, str]
 
 
 class TenantCache:
-    """A bounded LRU of lookups (including misses) with a TTL. Only this module writes to it."""
+    """A bounded LRU of lookups with a TTL (the resolver keeps one for tenants, one for misses). Only this module
+    writes to it. ``clock`` is injected so tests move time instead of sleeping."""
 
-    def __init__(self, *, ttl_seconds: float, max_entries: int) -> None:
+    def __init__(self, *, ttl_seconds: float, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
+        self._clock = clock
         self._entries: OrderedDict[_Key, tuple[float, TenantContext | None]] = OrderedDict()
         _live_caches.add(self)
 
     def get(self, key: _Key) -> tuple[bool, TenantContext | None]:
         entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None or entry[0] < self._clock():
             return False, None
         self._entries.move_to_end(key)
         return True, entry[1]
@@ -64,7 +69,7 @@ class TenantCache:
     def put(self, key: _Key, value: TenantContext | None) -> None:
         if self._ttl <= 0:
             return
-        self._entries[key] = (time.monotonic() + self._ttl, value)
+        self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -94,16 +99,37 @@ async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
     on_commit(db, clear_local_caches)
 
 
-async def listen_for_changes(database_url: str) -> None:
-    """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled."""
+_PROBE_PREFIX = "probe:"
+
+
+async def listen_for_changes(
+    database_url: str, *, probe_timeout_seconds: float = 5.0, prepared_statements: bool = False
+) -> None:
+    """Clear this process's caches whenever another process announces a tenant change. Runs until cancelled.
+
+    On each (re)connection it sends itself a notification through another connection: behind a transaction-mode
+    pooler ``LISTEN`` succeeds but hears nothing, and the only sign is that this probe never arrives. Then it
+    warns loudly (other processes' changes apply only when cached entries expire), and, with
+    ``prepared_statements`` (psycopg's automatic preparation on), says that PgBouncer older than 1.21 breaks it.
+    """
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
                 await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
                 clear_local_caches()  # anything may have changed while we were not listening
-                async for _ in connection.notifies():
-                    clear_local_caches()
+                probe, heard = f"{_PROBE_PREFIX}{uuid.uuid4()}", asyncio.Event()
+                checking = asyncio.create_task(
+                    _check_delivery(url, probe, heard, probe_timeout_seconds, prepared_statements)
+                )
+                try:
+                    async for notification in connection.notifies():
+                        if notification.payload == probe:
+                            heard.set()
+                        elif not notification.payload.startswith(_PROBE_PREFIX):  # others' probes change nothing
+                            clear_local_caches()
+                finally:
+                    checking.cancel()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -111,13 +137,50 @@ async def listen_for_changes(database_url: str) -> None:
             await asyncio.sleep(1.0)
 
 
+async def _check_delivery(
+    url: str, probe: str, heard: asyncio.Event, timeout_seconds: float, prepared_statements: bool
+) -> None:
+    try:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as sender:
+            await sender.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, probe))
+        await asyncio.wait_for(heard.wait(), timeout_seconds)
+    except TimeoutError:
+        log.warning(
+            "tenant change notifications are not arriving (is the database URL a transaction-mode pooler such as "
+            "PgBouncer?): other processes' tenant changes, a suspension included, apply here only when cached "
+            "lookups expire (COMMERCE_TENANCY__CACHE_TTL_SECONDS). Set COMMERCE_DB__LISTEN_URL to a direct "
+            "PostgreSQL URL."
+            + (
+                " Prepared statements are on (COMMERCE_DB__PREPARE_THRESHOLD): PgBouncer older than 1.21, or without "
+                "max_prepared_statements, fails some queries with 'prepared statement ... already exists'; set "
+                "COMMERCE_DB__PREPARE_THRESHOLD=none there."
+                if prepared_statements
+                else ""
+            )
+        )
+    except Exception:  # the listener's own loop reports connection trouble
+        log.debug("tenant change delivery check failed", exc_info=True)
+    else:
+        log.info("tenant change listener is receiving notifications")
+
+
 class TenantResolver:
-    def __init__(self, database: Database, settings: TenancySettings) -> None:
+    def __init__(
+        self, database: Database, settings: TenancySettings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._database = database
         self._settings = settings
         self._base_suffix = "." + settings.base_domain.lower().strip(".") if settings.base_domain else None
         self._in_flight: dict[_Key, asyncio.Future[TenantContext | None]] = {}
-        self.cache = TenantCache(ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries)
+        self.cache = TenantCache(
+            ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries, clock=clock
+        )
+        # Misses apart: a flood of made-up hosts fills this one, never the tenants' cache.
+        self.misses = TenantCache(
+            ttl_seconds=settings.negative_cache_ttl_seconds,
+            max_entries=settings.negative_cache_max_entries,
+            clock=clock,
+        )
 
     async def resolve(self, *, host: str | None, header_slug: str | None) -> TenantContext:
         """The tenant this request is for, if it may be served; else the problem to answer with."""
@@ -178,6 +241,8 @@ class TenantResolver:
         hit, value = self.cache.get(key)
         if hit:
             return value
+        if self.misses.get(key)[0]:
+            return None
         # Single flight: concurrent misses on one key share one registry query.
         pending = self._in_flight.get(key)
         if pending is None:
@@ -193,7 +258,10 @@ class TenantResolver:
             else:
                 found = await repository.get_by_slug(db, key[1])
             value = TenantContext.of(found) if found else None
-        self.cache.put(key, value)
+        if value is None:
+            self.misses.put(key, None)
+        else:
+            self.cache.put(key, value)
         return value
 
 

@@ -9,9 +9,9 @@ transaction), so a statement that names another tenant's schema is refused by Po
 * The runtime role (the one in ``DATABASE_URL``) owns the schemas and their tables, builds and migrates
   them, and is made a member of every tenant role (``GRANT t_<id>_role TO CURRENT_USER``), which is what
   lets it switch to one. A tenant role is a member of nothing but ``commerce_tenant``.
-* ``commerce_tenant`` (no login) holds the only rights a tenant role has outside its schema: ``SELECT``
-  on the ``public`` tables a tenant request reads (``PUBLIC_READS``), granted by ``migrate_public``, where
-  row-level security shows each tenant role its own rows only.
+* ``commerce_tenant`` (no login) holds the only rights a tenant role has outside its schema
+  (``PUBLIC_GRANTS``, granted by ``migrate_public``): ``SELECT`` on the registry and the Stripe accounts,
+  ``INSERT`` into the job outbox, each narrowed by row-level security to the tenant's own rows.
 * Tenant roles have no login and no password. On Citus they must be able to log in: Citus opens its
   connections to a worker as the current role, so they are created ``LOGIN`` there, still without a
   password (docs/scaling.md#roles).
@@ -29,9 +29,10 @@ from sqlalchemy import Connection, text
 from core.db import ROLE_SUFFIX, tenant_role_name, validate_schema_name
 
 TENANT_GROUP_ROLE = "commerce_tenant"
-# The public tables a tenant request reads inside its own transaction (the billing routes check the
-# tenant's registry row and read its Stripe account). Read-only; nothing else in public is reachable.
-PUBLIC_READS = ("tenants", "stripe_accounts")
+# The public tables a tenant request touches inside its own transaction, and how: the billing routes check
+# the tenant's registry row and read its Stripe account; a request that queues a job writes its outbox row
+# (core.outbox, without RETURNING). Nothing else in public is reachable.
+PUBLIC_GRANTS = {"tenants": "SELECT", "stripe_accounts": "SELECT", "job_outbox": "INSERT"}
 
 _CREATE_ROLE = sql.SQL(
     "DO $role$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {name}) "
@@ -78,11 +79,13 @@ def drop_tenant_role_statements(schema: str) -> tuple[str, ...]:
     return (_text(sql.SQL("DROP ROLE IF EXISTS {role}").format(role=sql.Identifier(tenant_role_name(schema)))),)
 
 
-# Row-level security narrows those reads to the tenant's own rows. A second policy keeps every other role
+# Row-level security narrows each grant to the tenant's own rows. A second policy keeps every other role
 # (the runtime role when it does not own the tables; owners and superusers bypass row security) unrestricted.
+_OWN_TENANT_ID = "tenant_id IN (SELECT id FROM public.tenants WHERE schema_name || {suffix} = current_user)"
 _OWN_ROWS = {
     "tenants": "schema_name || {suffix} = current_user",
-    "stripe_accounts": "tenant_id IN (SELECT id FROM public.tenants WHERE schema_name || {suffix} = current_user)",
+    "stripe_accounts": _OWN_TENANT_ID,
+    "job_outbox": _OWN_TENANT_ID,
 }
 _CREATE_POLICY = sql.SQL(
     "DO $policy$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_policies WHERE schemaname = 'public' "
@@ -95,18 +98,21 @@ def _policy(table: str, name: str, create: sql.Composable) -> sql.Composable:
 
 
 def public_grant_statements() -> tuple[str, ...]:
-    """The group role of every tenant role and its read-only grants in ``public`` (after ``public`` migrations):
-    ``SELECT`` on ``PUBLIC_READS``, where row-level security shows a tenant role its own rows only."""
+    """The group role of every tenant role and its grants in ``public`` (after ``public`` migrations):
+    ``PUBLIC_GRANTS``, where row-level security lets a tenant role see or write its own rows only."""
     group = sql.Identifier(TENANT_GROUP_ROLE)
+    everyone_else = sql.SQL("NOT pg_catalog.pg_has_role(current_user, {group}, 'MEMBER')").format(
+        group=sql.Literal(TENANT_GROUP_ROLE)
+    )
     statements: list[sql.Composable] = [_CREATE_ROLE.format(name=sql.Literal(TENANT_GROUP_ROLE), role=group)]
-    for table in PUBLIC_READS:
+    for table, privilege in PUBLIC_GRANTS.items():
         qualified = sql.Identifier("public", table)
         own_rows = sql.SQL(_OWN_ROWS[table]).format(suffix=sql.Literal(ROLE_SUFFIX))
-        everyone_else = sql.SQL("NOT pg_catalog.pg_has_role(current_user, {group}, 'MEMBER')").format(
-            group=sql.Literal(TENANT_GROUP_ROLE)
-        )
+        check = "USING" if privilege == "SELECT" else "WITH CHECK"
         statements += [
-            sql.SQL("GRANT SELECT ON {table} TO {group}").format(table=qualified, group=group),
+            sql.SQL("GRANT {privilege} ON {table} TO {group}").format(
+                privilege=sql.SQL(privilege), table=qualified, group=group
+            ),
             # only when it is off: ALTER TABLE locks the registry exclusively, and this runs on every deploy
             sql.SQL(
                 "DO $rls$ BEGIN IF NOT (SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = {name}::regclass) "
@@ -114,9 +120,9 @@ def public_grant_statements() -> tuple[str, ...]:
             ).format(name=sql.Literal(f"public.{table}"), table=qualified),
             _policy(
                 table,
-                "tenant_reads_own_rows",
-                sql.SQL("CREATE POLICY tenant_reads_own_rows ON {table} FOR SELECT TO {group} USING ({own})").format(
-                    table=qualified, group=group, own=own_rows
+                "tenant_own_rows",
+                sql.SQL("CREATE POLICY tenant_own_rows ON {table} FOR {privilege} TO {group} {check} ({own})").format(
+                    table=qualified, privilege=sql.SQL(privilege), group=group, check=sql.SQL(check), own=own_rows
                 ),
             ),
             _policy(

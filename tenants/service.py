@@ -12,6 +12,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import jobs
 from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
@@ -141,9 +142,11 @@ async def suspend(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 
 
 async def resume(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """Serve the tenant again; the jobs deferred while it was suspended run once this commits."""
     tenant = await _transition(db, tenant_id, "resume", TenantStatus.ACTIVE)
     tenant.suspended_at = None
     await db.flush()
+    await jobs.release_deferred(db, tenant.id)
     return tenant
 
 
@@ -161,6 +164,7 @@ async def purge(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     await db.execute(text(drop_schema_sql(tenant.schema_name)))
     for statement in drop_tenant_role_statements(tenant.schema_name):
         await db.execute(text(statement))
+    await jobs.forget_tenant(db, tenant.id)
     tenant.purged_at = utcnow()
     tenant.schema_revision = None
     await db.flush()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from core.db import Database, create_sync_db_engine, sqlalchemy_url
 from core.embedded import embedded_database_url
+from core.jobs import outbox_session_info
 from core.logging import capture_context
 from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, MailSettings, Settings
 from tenants.fleet import migrate_public
@@ -36,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
     "tests.fixtures.browser",
+    "tests.fixtures.faults",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,8 +109,9 @@ def settings(database_url: str, smtp_server: SmtpSink, tmp_path_factory: pytest.
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    """A database handle for arranging and asserting outside the app."""
-    db = Database(settings.db)
+    """A database handle for arranging and asserting outside the app; jobs it queues go to the outbox (the
+    app fixture's relay delivers them)."""
+    db = Database(settings.db, session_info=outbox_session_info())
     yield db
     await db.dispose()
 
@@ -116,7 +119,10 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, listen_for_tenant_changes=False)
+    # httpx's ASGI transport runs no lifespan: start what it would (the outbox relay that delivers the jobs).
+    application.state.commerce.relay.start()
     yield application
+    application.state.commerce.relay.stop()
     await application.state.commerce.database.dispose()
     await application.state.commerce.auth.close()
 

@@ -22,6 +22,7 @@ from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from core import outbox
 from core.jobs import Job, RetryLater
 from core.logging import tenant_slug_var
 from core.metrics import ProductMetrics
@@ -36,14 +37,16 @@ from workers.runtime import WorkerRuntime
 log = logging.getLogger(__name__)
 
 TENANT_HEADER = "tenant_id"
+# Set on messages of outbox jobs: a job its suspended tenant could not run is deferred until it resumes.
+OUTBOX_HEADER = "outbox_job"
 _TOKENS = "commerce_context_tokens"
 # Failures worth another try: the database or a third party was briefly unreachable.
 RETRYABLE = (RetryLater, OperationalError, InterfaceError)
 
 
-# Publishing runs right after a commit, on the request's thread: a broker outage must cost a second, not
-# twenty (the job is then logged as lost; see docs/workers.md).
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.3, "interval_max": 0.5}
+# Publishing runs on the outbox relay's thread (workers/relay.py), never on a request: one attempt, bounded by
+# the transport's socket timeouts; a failed publish stays in the outbox and is retried by the relay.
+PUBLISH_RETRY = {"max_retries": 0}
 
 
 class CommerceTask(Task):  # type: ignore[type-arg]
@@ -76,16 +79,32 @@ class PlatformTask(CommerceTask):
 
 
 class CeleryDispatcher:
-    """Hands committed jobs to the broker, with the job's tenant in the headers."""
+    """Hands jobs to the broker, with the job's tenant in the headers. Called by the outbox relay and by tasks."""
 
     def __init__(self, app: Celery) -> None:
         self.app = app
 
     def dispatch(self, job: Job) -> None:
         headers = {TENANT_HEADER: str(job.tenant_id)} if job.tenant_id else {}
+        if job.id is not None:
+            headers[OUTBOX_HEADER] = "1"
         self.app.send_task(
-            job.name, kwargs=job.kwargs, headers=headers, countdown=job.countdown, retry_policy=PUBLISH_RETRY
+            job.name,
+            kwargs=job.kwargs,
+            headers=headers,
+            countdown=job.countdown,
+            # An outbox job keeps its id as the task id: a job published twice (at least once) is recognisable.
+            task_id=str(job.id) if job.id else None,
+            # Nobody reads these results, and subscribing to them is what froze the API when Redis was down.
+            ignore_result=True,
+            retry_policy=PUBLISH_RETRY,
         )
+
+    def reachable(self) -> None:
+        """Connect to the broker once, within the publish bound; raise if it cannot be reached."""
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=self.app.conf.broker_connection_timeout)
+            connection.default_channel  # noqa: B018 - opening a channel is what talks to the broker (Redis: PING)
 
 
 def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
@@ -107,7 +126,14 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        broker_connection_timeout=2,
+        broker_connection_timeout=settings.celery.publish_timeout_seconds,
+        # A broker that accepts connections and never answers must not hang a publish (or a consumer) forever.
+        # kombu requires the socket timeout to exceed its BRPOP timeout (1 s).
+        broker_transport_options={
+            "socket_connect_timeout": settings.celery.publish_timeout_seconds,
+            "socket_timeout": max(settings.celery.publish_timeout_seconds, 2.0),
+            "max_retries": 1,
+        },
         result_expires=86_400,
         timezone="UTC",
         enable_utc=True,
@@ -126,7 +152,7 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     )
     dispatcher = CeleryDispatcher(app)
     app.commerce_metrics = ProductMetrics()  # type: ignore[attr-defined]
-    app.commerce_runtime = runtime or WorkerRuntime(settings, dispatcher)  # type: ignore[attr-defined]
+    app.commerce_runtime = runtime or WorkerRuntime(settings)  # type: ignore[attr-defined]
     app.commerce_dispatcher = dispatcher  # type: ignore[attr-defined]
     retry_policy = {
         "autoretry_for": RETRYABLE,
@@ -205,6 +231,14 @@ def _load_active_tenant(task: CommerceTask, raw: str) -> TenantContext:
     tenant = task.runtime.in_public(lambda db: tenants_repository.get(db, tenant_id))
     if tenant is None:
         raise TaskTenantUnavailable(f"tenant {tenant_id} does not exist")
+    if tenant.status is TenantStatus.SUSPENDED and task.request.get(OUTBOX_HEADER) and task.request.id:
+        # A job the tenant's own activity queued: kept in the outbox and run again when the tenant resumes.
+        reason = f"tenant {tenant.slug} is suspended"
+        job_id, kwargs = uuid.UUID(task.request.id), dict(task.request.kwargs or {})
+        task.runtime.in_public(
+            lambda db: outbox.defer(db, job_id, name=task.name, kwargs=kwargs, tenant_id=tenant_id, reason=reason)
+        )
+        raise TaskTenantUnavailable(f"{reason}: the job is deferred until it resumes")
     if tenant.status is not TenantStatus.ACTIVE:
         raise TaskTenantUnavailable(f"tenant {tenant.slug} is {tenant.status.value}")
     return TenantContext.of(tenant)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.services import AuthServices
 from billing.gateway import StripeGateway
 from core.db import Database
-from core.jobs import JobDispatcher, dispatcher_session_info
+from core.jobs import outbox_session_info
 from core.settings import Settings
 from tenants.context import TenantContext, tenant_session
 
@@ -26,9 +26,8 @@ T = TypeVar("T")
 
 
 class WorkerRuntime:
-    def __init__(self, settings: Settings, dispatcher: JobDispatcher | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.dispatcher = dispatcher
         self._local = threading.local()
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
@@ -48,9 +47,7 @@ class WorkerRuntime:
         if database is None:
             # One pool per thread (a thread runs one task at a time): configure workers with a small pool,
             # e.g. COMMERCE_DB__POOL_SIZE=1 and COMMERCE_DB__MAX_OVERFLOW=1 as the Helm chart does.
-            database = self._local.database = Database(
-                self.settings.db, session_info=dispatcher_session_info(self.dispatcher)
-            )
+            database = self._local.database = Database(self.settings.db, session_info=outbox_session_info())
         return database
 
     @functools.cached_property
@@ -59,7 +56,7 @@ class WorkerRuntime:
         return StripeGateway(self.settings.stripe)
 
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` in one transaction routed to ``tenant``; commit, then deliver the jobs it queued.
+        """Run ``work`` in one transaction routed to ``tenant`` and commit it (with the jobs it queued).
 
         Tasks keep the runtime role (not the tenant's, see docs/tenancy.md#a-database-role-per-tenant): they
         write the platform's own records of a tenant in ``public`` (usage snapshots, Stripe accounts and

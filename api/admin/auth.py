@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import CurrentStaff, State, Tenant, TenantSession, client_ip
+from api.headers import no_store
 from api.problems import problems
 from auth.errors import InvalidCredentials, InvalidRefreshToken, InvalidToken, RefreshTokenReused
 from auth.grants.service import IssuedTokens
@@ -25,6 +26,7 @@ def token_read(issued: IssuedTokens) -> StaffTokenRead:
     response_model=StaffTokenRead,
     operation_id="admin_auth_token",
     responses=problems(InvalidCredentials, TooManyAttempts),
+    dependencies=[Depends(no_store)],
 )
 async def create_staff_token(
     body: StaffLogin, request: Request, state: State, tenant: Tenant, db: TenantSession
@@ -44,6 +46,7 @@ async def create_staff_token(
     response_model=StaffTokenRead,
     operation_id="admin_auth_refresh",
     responses=problems(InvalidRefreshToken, RefreshTokenReused),
+    dependencies=[Depends(no_store)],
 )
 async def refresh_staff_token(body: StaffRefresh, state: State, tenant: Tenant, db: TenantSession) -> StaffTokenRead:
     """Exchange a refresh token for a new pair. Each refresh token works once; a second use revokes the sign-in."""

@@ -30,6 +30,7 @@ from auth.staff.schemas import (
 )
 from core.errors import InvalidCursor
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from core.validation import Text
 from tenants.errors import TenantNotFound
 
 router = APIRouter(prefix="/staff", tags=["admin: staff"])
@@ -40,7 +41,7 @@ async def list_staff_members(
     db: TenantSession,
     staff: StaffRead,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    starting_after: Annotated[str | None, Query(description="Id of the last member of the previous page.")] = None,
+    starting_after: Annotated[Text | None, Query(description="Id of the last member of the previous page.")] = None,
 ) -> Page[StaffMemberRead]:
     """The team (active, deactivated and invited members) in the order they joined, a page at a time."""
     rows, has_more = await staff_service.list_members(db, limit=limit, starting_after=starting_after)

@@ -22,6 +22,7 @@ from billing.errors import (
 )
 from billing.models import WebhookEndpoint
 from billing.schemas import WebhookReceipt
+from core.validation import Text
 from tenants.errors import TenantNotFound
 
 router = APIRouter(prefix="/stripe", tags=["hooks: stripe"])
@@ -37,7 +38,7 @@ _ONBOARDING_PROBLEMS = problems(
     StripeRequestFailed,
 )
 SignatureHeader = Annotated[str | None, Header(alias="Stripe-Signature")]
-StateQuery = Annotated[str, Query(alias="state", max_length=1000, description="The signed state of the link.")]
+StateQuery = Annotated[Text, Query(alias="state", max_length=1000, description="The signed state of the link.")]
 
 
 @router.post(

@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from auth.oauth.errors import InsecureTransport
 from auth.oauth.server import HttpRequest, HttpResponse
+from core.errors import InvalidInput
 from core.settings import AuthSettings
+from core.validation import invalid_fields
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 64 * 1024
@@ -35,7 +37,20 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
         return []
     if content_type != FORM_CONTENT_TYPE or len(body) > _MAX_FORM_BYTES:
         return []  # authlib then answers invalid_request for the missing parameters
-    return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return _text_only(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+async def text_query(request: Request) -> None:
+    """A router dependency of the OAuth server: its query parameters are read by authlib, outside pydantic."""
+    _text_only(list(request.query_params.multi_items()))
+
+
+def _text_only(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The OAuth server reads these itself, outside pydantic: the same rule as every input string (core.validation)."""
+    errors = invalid_fields(pairs)
+    if errors:
+        raise InvalidInput(errors=errors)
+    return pairs
 
 
 async def to_http_request(request: Request, *, form: list[tuple[str, str]] | None = None) -> HttpRequest:

@@ -13,7 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import State, Tenant, TenantSession, client_ip
 from api.oauth import pages
-from api.oauth.adapter import origin, read_form, require_secure_transport, to_http_request, to_response
+from api.oauth.adapter import (
+    origin,
+    read_form,
+    require_secure_transport,
+    text_query,
+    to_http_request,
+    to_response,
+)
 from auth import scopes
 from auth.customers import service as customers_service
 from auth.customers.models import Customer
@@ -24,8 +31,11 @@ from auth.oauth.interaction import Interaction
 from auth.oauth.server import OAuthStore, TenantOAuthServer, run_sync
 from commerce.shop import service as shop_service
 from core.errors import Problem
+from core.validation import Text
 
-router = APIRouter(prefix="/oauth", tags=["oauth: pages"], default_response_class=HTMLResponse)
+router = APIRouter(
+    prefix="/oauth", tags=["oauth: pages"], default_response_class=HTMLResponse, dependencies=[Depends(text_query)]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +286,7 @@ async def forgot_password(request: Request, db: TenantSession, page: Page) -> Re
 
 
 @router.get("/password-reset", operation_id="oauth_password_reset_page")
-async def password_reset_page(page: Page, token: str = "") -> Response:
+async def password_reset_page(page: Page, token: Text = "") -> Response:
     """The page the reset mail links to."""
     return await page("reset_password.html", token=token)
 

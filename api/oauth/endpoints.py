@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from api.oauth.adapter import FORM_CONTENT_TYPE, origin, to_http_request, to_response
+from api.oauth.adapter import FORM_CONTENT_TYPE, origin, text_query, to_http_request, to_response
 from api.oauth.authorize import OAuthServer
 from auth.oauth.server import metadata, run_sync
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(tags=["oauth"], dependencies=[Depends(text_query)])
 # authlib reads client credentials itself (Basic, or client_id/client_secret in the form); this documents them.
 _client_basic = HTTPBasic(
     auto_error=False,

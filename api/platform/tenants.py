@@ -12,6 +12,7 @@ from commerce.shop.provisioning import provision_tenant
 from core.errors import InvalidCursor, VersionMismatch
 from core.metrics import timed
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from core.validation import Text
 from tenants import service as tenants_service
 from tenants.errors import (
     InvalidTenantTransition,
@@ -42,14 +43,21 @@ router = APIRouter(prefix="/tenants", tags=["platform: tenants"], responses=prob
     operation_id="tenants_create",
     responses=problems(TenantSlugTaken),
 )
-async def create_tenant(body: TenantCreate, state: State, operator: CurrentOperator) -> TenantCreated:
+async def create_tenant(
+    body: TenantCreate, state: State, db: PublicSession, operator: CurrentOperator
+) -> TenantCreated:
     """Provision a tenant: registry entry, schema at the current head, owner account, shop settings.
 
     The owner's one-time password is in the response and nowhere else.
     """
     with timed(state.metrics.provisioning):
         created = await provision_tenant(
-            state.database, state.auth.passwords, state.migrations, body, billing_enabled=state.settings.stripe.enabled
+            state.database,
+            state.auth.passwords,
+            state.migrations,
+            body,
+            billing_enabled=state.settings.stripe.enabled,
+            registry=db,  # the session that checked the operator: provisioning reuses its one connection
         )
     return TenantCreated(
         tenant=TenantRead.model_validate(created.tenant),
@@ -62,7 +70,7 @@ async def list_tenants(
     db: PublicSession,
     operator: CurrentOperator,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    starting_after: Annotated[str | None, Query(description="Id of the last tenant of the previous page.")] = None,
+    starting_after: Annotated[Text | None, Query(description="Id of the last tenant of the previous page.")] = None,
     status: TenantStatus | None = None,
 ) -> Page[TenantRead]:
     """Tenants in creation order, a page at a time."""
@@ -153,5 +161,5 @@ async def add_tenant_domain(
     operation_id="tenant_domains_remove",
     responses=problems(TenantDomainNotFound),
 )
-async def remove_tenant_domain(tenant_id: uuid.UUID, host: str, db: PublicSession, operator: CurrentOperator) -> None:
+async def remove_tenant_domain(tenant_id: uuid.UUID, host: Text, db: PublicSession, operator: CurrentOperator) -> None:
     await tenants_service.remove_domain(db, tenant_id, host)

@@ -7,11 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auth import scopes
 from core.clock import utcnow
+from core.validation import Text
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1, description="Admin scopes the key holds; `x:write` implies `x:read`.")
+    name: Text = Field(min_length=1, max_length=200)
+    scopes: list[Text] = Field(min_length=1, description="Admin scopes the key holds; `x:write` implies `x:read`.")
     expires_at: datetime | None = Field(default=None, description="Optional; the key stops working then.")
 
     @field_validator("expires_at")

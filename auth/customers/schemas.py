@@ -5,11 +5,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from core.validation import Text
+
 
 class CustomerSignUp(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
-    name: str = Field(default="", max_length=200)
+    password: Text = Field(min_length=1, max_length=256)
+    name: Text = Field(default="", max_length=200)
 
 
 class CustomerRead(BaseModel):
@@ -23,4 +25,4 @@ class CustomerRead(BaseModel):
 
 
 class CustomerUpdate(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auth import scopes
 from auth.oauth.models import ClientKind
+from core.validation import Text
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
 # A DNS name (labels of letters, digits and hyphens) or an IPv4 address; what browsers would also resolve.
@@ -51,10 +52,10 @@ def _check_scopes(value: list[str]) -> list[str]:
 
 
 class OAuthClientCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kind: ClientKind = Field(description="`public` (SPA, mobile; PKCE) or `confidential` (server-side; a secret).")
-    redirect_uris: list[str] = Field(min_length=1, max_length=20, description="Exact URIs; no wildcards.")
-    scopes: list[str] = Field(min_length=1, description="Storefront scopes the client may request.")
+    redirect_uris: list[Text] = Field(min_length=1, max_length=20, description="Exact URIs; no wildcards.")
+    scopes: list[Text] = Field(min_length=1, description="Storefront scopes the client may request.")
     first_party: bool = Field(default=False, description="The merchant's own storefront: shoppers see no consent page.")
 
     @field_validator("redirect_uris")
@@ -69,9 +70,9 @@ class OAuthClientCreate(BaseModel):
 
 
 class OAuthClientUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    redirect_uris: list[str] | None = Field(default=None, min_length=1, max_length=20)
-    scopes: list[str] | None = Field(default=None, min_length=1)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    redirect_uris: list[Text] | None = Field(default=None, min_length=1, max_length=20)
+    scopes: list[Text] | None = Field(default=None, min_length=1)
     first_party: bool | None = None
 
     @field_validator("redirect_uris")

@@ -57,6 +57,7 @@ from auth.oauth.models import AuthorizationCode, ClientKind, OAuthClient
 from auth.secrets import SecretKind, new_secret
 from auth.services import AuthServices
 from core.clock import utcnow
+from core.validation import control_character
 from tenants.context import TenantContext
 
 T = TypeVar("T")
@@ -342,6 +343,8 @@ class OAuthStore:
     tenant: TenantContext
 
     async def client(self, client_id: str) -> OAuthClient | None:
+        if control_character(client_id) is not None:  # from a Basic header, which no schema validates: no such client
+            return None
         return await repository.get_live_client_by_client_id(self.db, client_id)
 
     async def customer(self, customer_id: uuid.UUID) -> Customer | None:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, EmailStr, Field
 
+from core.validation import Text
+
 
 class OperatorLogin(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class AccessTokenRead(BaseModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.errors import InvalidCredentials, InvalidToken, OperatorAlreadyExists
+from auth.errors import InvalidToken, OperatorAlreadyExists
 from auth.operators import repository
 from auth.operators.models import Operator
 from auth.operators.tokens import Audience, IssuedToken, TokenSigner
 from auth.passwords import Passwords, check_password_strength
+from auth.services import AuthServices
 from core.clock import utcnow
 
 
@@ -24,13 +25,19 @@ async def create_operator(db: AsyncSession, passwords: Passwords, *, email: str,
 
 
 async def issue_token(
-    db: AsyncSession, passwords: Passwords, signer: TokenSigner, *, email: str, password: str
+    db: AsyncSession, auth: AuthServices, signer: TokenSigner, *, email: str, password: str, ip: str | None
 ) -> IssuedToken:
-    """Exchange an active operator's email and password for a short-lived ``platform`` token."""
-    operator = await repository.get_by_email(db, email)
-    valid = await passwords.verify(operator.password_hash if operator else None, password)
-    if operator is None or not valid or not operator.is_active:
-        raise InvalidCredentials()
+    """Exchange an active operator's email and password for a short-lived ``platform`` token.
+
+    Slowed like every sign-in: failures are counted per account and per client address (429 with Retry-After).
+    """
+
+    async def attempt() -> Operator | None:
+        found = await repository.get_by_email(db, email)
+        valid = await auth.passwords.verify(found.password_hash if found else None, password)
+        return found if found is not None and valid and found.is_active else None
+
+    operator = await auth.sign_in("operator", None, account=email, ip=ip, attempt=attempt)
     operator.last_login_at = utcnow()
     return signer.issue(subject=operator.id, audience=Audience.PLATFORM)
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from auth.staff.models import StaffRole
-from core.validation import DisplayName, reject_explicit_nulls
+from core.validation import DisplayName, Text, reject_explicit_nulls
 
 
 class StaffLogin(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=256)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class StaffTokenRead(BaseModel):
@@ -23,7 +23,7 @@ class StaffTokenRead(BaseModel):
 
 
 class StaffRefresh(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: Text = Field(min_length=1, max_length=200)
 
 
 def _lowercase(email: str) -> str:
@@ -53,7 +53,7 @@ class StaffInvite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: StaffEmail
-    name: Annotated[str, Field(max_length=200)] = ""
+    name: Annotated[Text, Field(max_length=200)] = ""
     role: StaffRole = Field(description=_ROLE)
 
 
@@ -72,8 +72,8 @@ class StaffUpdate(BaseModel):
 class InvitationAccept(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: str = Field(min_length=1, max_length=200, description="The `act_...` token from the invitation mail.")
-    password: str = Field(description="12 to 256 characters.")
+    token: Text = Field(min_length=1, max_length=200, description="The `act_...` token from the invitation mail.")
+    password: Text = Field(description="12 to 256 characters.")
     name: DisplayName | None = Field(default=None, description="Replaces the name given in the invitation.")
 
 

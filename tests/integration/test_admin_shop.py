@@ -65,3 +65,28 @@ async def test_non_json_body_is_a_422_problem_not_a_500(client: httpx.AsyncClien
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"
+
+
+async def test_if_match_with_a_non_ascii_digit_is_a_422_not_a_500(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    # "²" passes str.isdigit() and fails int(); latin-1 on the wire, as a client would send it.
+    headers = [(k.encode(), v.encode()) for k, v in tenant_a.headers.items()] + [
+        (b"if-match", '"\xb2"'.encode("latin-1"))
+    ]
+    response = await client.patch("/admin/v1/shop", json={"name": "x"}, headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+
+
+async def test_if_match_with_thousands_of_digits_is_a_412_not_a_500(
+    client: httpx.AsyncClient, tenant_a: TenantHandle
+) -> None:
+    headers = {**tenant_a.headers, "if-match": '"' + "9" * 4_301 + '"'}
+    response = await client.patch("/admin/v1/shop", json={"name": "never saved"}, headers=headers)
+    shop = await client.get("/admin/v1/shop", headers=tenant_a.headers)
+
+    assert response.status_code == 412
+    assert response.json()["code"] == "version_mismatch"
+    assert shop.json()["name"] != "never saved"

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.cli import _ensure_demo
+from auth.operators import repository as operators_repository
+from auth.operators.tokens import Audience, TokenSigner
 from core.db import Database
-from core.settings import Settings
+from core.jobs import outbox_session_info
+from core.settings import AuthSettings, Settings
+from tests.fixtures.auth import OperatorHandle
 
 
 def commerce(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -65,8 +73,8 @@ def test_tenant_lifecycle_through_the_cli(settings: Settings) -> None:
 
 async def test_dev_bootstrap_is_idempotent(settings: Settings, tmp_path: Path) -> None:
     dev_settings = settings.model_copy(update={"data_dir": str(tmp_path)})
-    first = await _ensure_demo(dev_settings, Database(dev_settings.db))
-    second = await _ensure_demo(dev_settings, Database(dev_settings.db))
+    first = await _ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
+    second = await _ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
     assert first == second
     saved = json.loads((tmp_path / "dev-credentials.json").read_text())
     assert saved["operator_email"] == "operator@example.com"
@@ -84,3 +92,62 @@ def test_operator_email_must_be_an_email(settings: Settings) -> None:
     result = commerce(settings, "operators", "create", "not-an-email", "--password-stdin", stdin="a-long-password-1\n")
     assert result.returncode == 2
     assert "invalid_input" in result.stderr
+
+
+def _without_secret_settings(settings: Settings, **extra: str) -> dict[str, str]:
+    """A shell where nobody set COMMERCE_ENVIRONMENT or a secret key: the built-in development key applies."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COMMERCE_ENVIRONMENT", "COMMERCE_AUTH__SECRET_KEY")}
+    return {**env, "DATABASE_URL": settings.db.url, "COMMERCE_LOG__LEVEL": "WARNING", **extra}
+
+
+async def test_serve_refuses_the_development_key_so_a_forged_operator_token_never_works(
+    settings: Settings, database: Database, operator: OperatorHandle
+) -> None:
+    async with database.public_session() as db:
+        found = await operators_repository.get_by_email(db, operator.email)
+    assert found is not None
+    forged = TokenSigner(AuthSettings()).issue(subject=found.id, audience=Audience.PLATFORM).access_token
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("commerce")),
+        *("serve", "--port", str(port)),
+        env=_without_secret_settings(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while server.returncode is None and time.monotonic() < deadline:
+            try:  # if it serves after all, the forged token must still be refused
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                    answer = await http.get("/platform/v1/tenants", headers={"authorization": f"Bearer {forged}"})
+                assert answer.status_code == 401, "a token forged with the public development key was accepted"
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+    finally:
+        if server.returncode is None:
+            server.terminate()
+        _, stderr = await asyncio.wait_for(server.communicate(), timeout=30)
+
+    assert server.returncode == 2
+    assert "development_secret_key" in stderr.decode()
+
+
+@pytest.mark.parametrize("command", ["worker", "beat"])
+def test_worker_and_beat_refuse_the_development_key(settings: Settings, command: str) -> None:
+    # A broker nobody listens on: the command must stop before it ever tries it.
+    env = _without_secret_settings(settings, REDIS_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("commerce")), command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "development_secret_key" in result.stderr

@@ -22,7 +22,9 @@ async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["status"] == "ok"
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["outbox"]["pending"] >= 0
 
 
 async def test_every_response_carries_a_request_id_and_echoes_a_given_one(client: httpx.AsyncClient) -> None:
@@ -118,3 +120,14 @@ async def test_openapi_documents_422_as_a_problem(client: httpx.AsyncClient) -> 
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     operation_ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
     assert len(operation_ids) == len(set(operation_ids))
+
+
+async def test_sql_parameters_never_reach_error_messages(database: Database) -> None:
+    """Error logs and Sentry events carry the exception's text: it must not carry the statement's values."""
+    secret = f"owner-{uuid.uuid4().hex}@example.com"
+    with pytest.raises(Exception) as failure:  # noqa: PT011 - any database error: only its text matters here
+        async with database.public_session() as db:
+            await db.execute(text("SELECT CAST(:value AS text), 1 / 0"), {"value": secret})
+    assert "division by zero" in str(failure.value)
+    assert secret not in str(failure.value)
+    assert secret not in repr(failure.value)

@@ -10,41 +10,16 @@ from fastapi import FastAPI
 from core.db import Database
 from core.settings import Settings
 from tests.fixtures.oauth import (
-    REDIRECT_URI,
     Browser,
     RegisterClient,
-    authorize_query,
-    callback_params,
     origin,
     password_reset_token,
-    pkce,
-    token_request,
+    shopper_token,
 )
 from tests.fixtures.tenants import TenantHandle
 
 OpenBrowser = Callable[[TenantHandle], Browser]
 NEW_PASSWORD = "correct-horse-battery-staple"  # pragma: allowlist secret
-
-
-async def _shopper_token(
-    app: FastAPI, tenant: TenantHandle, register_client: RegisterClient, browser: Browser, scope: str
-) -> str:
-    storefront = await register_client(tenant, scopes=scope.split())
-    assert (await browser.sign_up()).status_code == 303
-    verifier, challenge = pkce()
-    query = authorize_query(storefront.client_id, challenge, scope=scope)
-    code = callback_params(await browser.authorize(query))["code"]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_id": storefront.client_id,
-    }
-    response = await token_request(app, tenant, form)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 def _http(app: FastAPI, tenant: TenantHandle, token: str) -> httpx.AsyncClient:
@@ -59,7 +34,7 @@ async def test_shopper_reads_and_changes_their_profile(
     app: FastAPI, tenant_a: TenantHandle, register_client: RegisterClient, browser_for: OpenBrowser
 ) -> None:
     browser = browser_for(tenant_a)
-    token = await _shopper_token(app, tenant_a, register_client, browser, "customer:profile storefront:catalog")
+    token = await shopper_token(app, tenant_a, register_client, browser, "customer:profile storefront:catalog")
 
     async with _http(app, tenant_a, token) as http:
         changed = await http.patch("/storefront/v1/customer", json={"name": "Ada Lovelace"})
@@ -77,7 +52,7 @@ async def test_shopper_reads_and_changes_their_profile(
 async def test_a_token_without_customer_profile_is_refused_with_the_scope_named(
     app: FastAPI, tenant_a: TenantHandle, register_client: RegisterClient, browser_for: OpenBrowser
 ) -> None:
-    token = await _shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "storefront:catalog")
+    token = await shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "storefront:catalog")
 
     async with _http(app, tenant_a, token) as http:
         response = await http.get("/storefront/v1/customer")
@@ -94,7 +69,7 @@ async def test_storefront_token_of_tenant_a_is_refused_on_tenant_b(
     register_client: RegisterClient,
     browser_for: OpenBrowser,
 ) -> None:
-    token = await _shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "customer:profile")
+    token = await shopper_token(app, tenant_a, register_client, browser_for(tenant_a), "customer:profile")
 
     async with _http(app, tenant_b, token) as http:
         shop = await http.get("/storefront/v1/shop")
@@ -121,7 +96,7 @@ async def test_password_reset_link_works_once_and_ends_the_old_tokens(
     browser_for: OpenBrowser,
 ) -> None:
     browser = browser_for(tenant_a)
-    token = await _shopper_token(app, tenant_a, register_client, browser, "customer:profile")
+    token = await shopper_token(app, tenant_a, register_client, browser, "customer:profile")
     reset = await password_reset_token(database, settings, tenant_a, browser.email)
 
     async def submit() -> httpx.Response:

@@ -24,9 +24,11 @@ def test_metrics_are_served_on_the_port() -> None:
     Counter("commerce_probe", "A probe.", registry=registry).inc()
     port = _free_port()
 
-    assert serve_metrics(port, registry) is True
+    stop = serve_metrics(port, registry)
+    assert stop is not None
 
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    stop()
     assert "commerce_probe_total 1.0" in body
 
 
@@ -39,9 +41,9 @@ def test_a_port_in_use_is_a_warning_not_a_crash(caplog: pytest.LogCaptureFixture
         with caplog.at_level(logging.WARNING, logger="core.metrics"):
             started = serve_metrics(port, CollectorRegistry())
 
-    assert started is False
+    assert started is None
     assert f"port {port} is unavailable" in caplog.text
 
 
 def test_port_zero_disables_the_endpoint() -> None:
-    assert serve_metrics(0, CollectorRegistry()) is False
+    assert serve_metrics(0, CollectorRegistry()) is None
