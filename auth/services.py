@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from auth.credentials import CredentialCache
 from auth.customers.sessions import CustomerSessions
 from auth.errors import InvalidCredentials
 from auth.passwords import Passwords
@@ -25,6 +26,7 @@ class AuthServices:
     limiter: RateLimiter
     throttle: LoginThrottle
     customer_sessions: CustomerSessions
+    credentials: CredentialCache
 
     @classmethod
     def build(cls, settings: Settings) -> AuthServices:
@@ -36,6 +38,10 @@ class AuthServices:
             limiter=limiter,
             throttle=LoginThrottle(limiter, LoginThrottleConfig.from_settings(settings.ratelimit)),
             customer_sessions=CustomerSessions(settings.auth),
+            credentials=CredentialCache(
+                ttl_seconds=settings.auth.credential_cache_ttl_seconds,
+                max_entries=settings.auth.credential_cache_max_entries,
+            ),
         )
 
     async def sign_in(

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from auth.credentials import Surface, Verified
 from auth.errors import InvalidToken
-from auth.grants import service as grants
 from auth.grants.models import Holder
 from auth.oauth import repository as oauth_repository
 from auth.principals import Principal, PrincipalKind
 from auth.services import AuthServices
+from core.clock import utcnow
+from core.db import TenantReader
 from tenants.context import TenantContext
 
 
-async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
     """The live token's principal: a shopper (through a client) or a client acting for itself.
 
     A token of another tenant hashes differently and matches nothing here; a revoked client's tokens fail too.
+    Verified tokens are cached (``auth.credentials``); revocations clear them.
     """
-    token = await grants.find_access(db, auth.hasher, tenant.id, access_token)
-    if token is None or token.holder is Holder.STAFF or token.client_id is None:
+    access_hash = auth.hasher.hash(access_token, tenant_id=tenant.id)
+
+    async def load() -> Verified | None:
+        row = await oauth_repository.get_live_storefront_credential(reader, access_hash, now=utcnow())
+        if row is None:
+            return None
+        if row["holder"] == Holder.CUSTOMER and row["customer_id"] is not None:
+            kind, subject = PrincipalKind.CUSTOMER, row["customer_id"]
+        else:
+            kind, subject = PrincipalKind.CLIENT, row["client_id"]
+        principal = Principal(
+            kind=kind,
+            id=subject,
+            scopes=frozenset(row["scope"].split()),
+            token_family_id=row["family_id"],
+            client_id=row["client_id"],
+        )
+        return principal, row["access_expires_at"]
+
+    principal = await auth.credentials.verify(tenant.id, Surface.STOREFRONT, access_hash, load)
+    if principal is None:
         raise InvalidToken()
-    if await oauth_repository.get_live_client(db, token.client_id) is None:
-        raise InvalidToken()
-    if token.holder is Holder.CUSTOMER and token.customer_id is not None:
-        kind, subject = PrincipalKind.CUSTOMER, token.customer_id
-    else:
-        kind, subject = PrincipalKind.CLIENT, token.client_id
-    return Principal(
-        kind=kind,
-        id=subject,
-        scopes=frozenset(token.scopes),
-        token_family_id=token.family_id,
-        client_id=token.client_id,
-    )
+    return principal

@@ -46,6 +46,7 @@ class _OneSchemaDatabase(Database):
         options = _engine_options(settings.db)
         options["connect_args"] = {**options.get("connect_args", {}), "options": f"-c search_path={schema}"}
         self.engine = create_async_engine(sqlalchemy_url(settings.db.url), **options)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # the tenant reader's
         self._public = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._scoped = async_sessionmaker(
             self.engine,

@@ -28,8 +28,8 @@ from tenants.fleet import FleetMigrator, FleetReport, migrate_public
 from tenants.models import SCHEMA_STATUSES, Tenant
 from tenants.schema import TENANT_SCRIPTS, TenantMigrations
 
-NOOP_TARGET_SECONDS = 2.0
-ONE_COLUMN_TARGET_SECONDS = 60.0
+NOOP_TARGET_SECONDS = 3.0  # DESIGN.md section 7, at 10,000 tenants
+ONE_COLUMN_TARGET_SECONDS = 30.0  # DESIGN.md section 7, at 10,000 tenants
 
 _REVISION = '''"""Bench: one nullable column on shop_settings.
 
@@ -223,10 +223,20 @@ def _check(engine: Engine, schemas: list[str], columns: list[str], revision: str
         ).scalar_one()
         if at_revision != len(schemas):
             return f"the registry has {at_revision} of {len(schemas)} tenants at {revision}"
-        versions = connection.execute(
-            # Schema names pass core.db.quote_schema's validation: no injection through them.
-            text(" UNION ALL ".join(f"SELECT version_num FROM {quote_schema(s)}.alembic_version" for s in schemas))  # noqa: S608
-        ).scalars()
+        versions: list[str] = []
+        # One UNION of 10,000 selects exceeds max_stack_depth, and one transaction reading them all runs out of
+        # lock slots (max_locks_per_transaction): batches of 500, each in its own transaction.
+        for start in range(0, len(schemas), 500):
+            connection.rollback()
+            versions += connection.execute(
+                # Schema names pass core.db.quote_schema's validation: no injection through them.
+                text(
+                    " UNION ALL ".join(
+                        f"SELECT version_num FROM {quote_schema(s)}.alembic_version"  # noqa: S608
+                        for s in schemas[start : start + 500]
+                    )
+                )
+            ).scalars()
         wrong = [v for v in versions if v != revision]
         if wrong:
             return f"{len(wrong)} schemas' alembic_version is not {revision}: {sorted(set(wrong))}"

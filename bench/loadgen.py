@@ -145,23 +145,30 @@ class RawClient:
     def __init__(self, port: int) -> None:
         _check_loopback(port)
         self._port = port
-        self._encoded: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
+        self._encoded: dict[tuple[str, str, tuple[tuple[str, str], ...], bytes], bytes] = {}
 
-    def _request(self, path: str, headers: Headers) -> bytes:
-        key = (path, tuple(headers.items()))
+    def _request(self, method: str, path: str, headers: Headers, body: bytes = b"") -> bytes:
+        key = (method, path, tuple(headers.items()), body)
         encoded = self._encoded.get(key)
         if encoded is None:
             lines = [
-                f"GET {path} HTTP/1.1",
+                f"{method} {path} HTTP/1.1",
                 f"Host: {LOOPBACK}:{self._port}",
                 *(f"{k}: {v}" for k, v in headers.items()),
             ]
-            encoded = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            if body:
+                lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+            encoded = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
             self._encoded[key] = encoded
         return encoded
 
     async def get(self, path: str, headers: Sequence[Headers], *, concurrency: int) -> LoadResult:
-        requests = [self._request(path, h) for h in headers]
+        return await self.request("GET", path, headers, concurrency=concurrency)
+
+    async def request(
+        self, method: str, path: str, headers: Sequence[Headers], *, concurrency: int, body: bytes = b""
+    ) -> LoadResult:
+        requests = [self._request(method, path, h, body) for h in headers]
         loop = asyncio.get_running_loop()
         connections: list[_Exchange] = []
         for _ in range(concurrency):

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.common import Row, bench_database, format_table, load_average, log, server_url, wait_until_quiet  # noqa: E402
 from bench.fleet_migrations import run_fleet_benchmarks  # noqa: E402
+from bench.hot_path import run_hot_path  # noqa: E402
 from bench.provisioning import provision_fleet  # noqa: E402
 from bench.routing import run_routing  # noqa: E402
 
@@ -61,7 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="Also serve the product with async get_state/get_tenant and a 600 s tenant cache (patched in memory).",
     )
-    parser.add_argument("--skip-http", action="store_true", help="Skip the routing benchmark.")
+    parser.add_argument("--skip-http", action="store_true", help="Skip the routing and hot-path benchmarks.")
+    parser.add_argument(
+        "--hot-path-concurrency", type=int, default=64, help="Connections in flight in the hot-path benchmark."
+    )
     parser.add_argument("--skip-fleet", action="store_true", help="Skip the fleet migration benchmarks.")
     parser.add_argument(
         "--wait-quiet",
@@ -119,6 +123,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             rows += routing.rows()
+            rows += asyncio.run(
+                run_hot_path(
+                    database_url,
+                    provisioned.tenants,
+                    rounds=args.http_rounds,
+                    requests=args.http_requests,
+                    warmup=args.http_warmup,
+                    concurrency=args.hot_path_concurrency,
+                    pool_size=args.pool_size,
+                )
+            )
         rows += provisioned.rows()
         if fleet is not None:
             rows += fleet.rows()

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import bench_settings
 from bench.what_if import LONG_CACHE_TTL_SECONDS, make_dependencies_async
+from core.roundtrips import RoundTripCounter
 from core.settings import TenancySettings
 from tenants.context import TenantContext
 from tenants.models import TenantStatus
@@ -74,10 +75,25 @@ def instrument(app: FastAPI, engine: AsyncEngine) -> None:
 
     app.add_api_route("/_bench/stats", stats, methods=["GET"], include_in_schema=False)
 
+    # Exact round trips (libpq trace, core.roundtrips), only between start and stop: tracing costs CPU.
+    tracing: list[RoundTripCounter] = []
+
+    async def count_start() -> dict[str, int]:
+        tracing.append(RoundTripCounter(engine))
+        return {}
+
+    async def count_stop() -> dict[str, int]:
+        counter = tracing.pop()
+        counter.detach()
+        return {"round_trips": counter.round_trips, "statements": counter.statements, "connects": counter.connects}
+
+    app.add_api_route("/_bench/count/start", count_start, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/_bench/count/stop", count_stop, methods=["POST"], include_in_schema=False)
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--app", choices=("tenant", "baseline", "what-if"), required=True)
+    parser.add_argument("--app", choices=("tenant", "baseline", "what-if", "raw"), required=True)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--fd", type=int, required=True, help="An inherited socket bound to 127.0.0.1.")
     parser.add_argument("--pool-size", type=int, default=5)
@@ -86,6 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slug", help="baseline: that tenant's slug")
     parser.add_argument("--schema", help="baseline: that tenant's schema")
     args = parser.parse_args(argv)
+    if args.app == "raw":
+        from bench.raw_app import create_raw_app
+
+        raw = create_raw_app(args.database_url.replace("postgresql+psycopg://", "postgresql://"), args.pool_size)
+        config = uvicorn.Config(raw, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
+        return
     app = build_app(args)
     engine: AsyncEngine = app.state.bench_engine if args.app == "baseline" else app.state.commerce.database.engine
     instrument(app, engine)

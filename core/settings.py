@@ -98,6 +98,12 @@ class AuthSettings(BaseModel):
     invitation_url_template: str = "https://dashboard.example.com/invitations/accept?shop={slug}&token={token}"
     # OAuth endpoints refuse plain HTTP unless this is off (development and tests on http://*.localhost).
     oauth_require_https: bool = True
+    # Verified tenant credentials (staff tokens, API keys, OAuth tokens) are cached per process, so most
+    # requests check theirs without a query. Revocation, logout, deactivation, role changes and key rolls
+    # clear them everywhere at commit (NOTIFY); the TTL bounds staleness when a notification is lost
+    # (no listener, e.g. behind PgBouncer without COMMERCE_DB__LISTEN_URL). 0 disables the cache.
+    credential_cache_ttl_seconds: float = Field(default=30.0, ge=0, le=300)
+    credential_cache_max_entries: int = Field(default=10_000, ge=1)
     # argon2id parameters (RFC 9106 low-memory profile by default).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65_536, ge=8)

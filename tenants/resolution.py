@@ -6,6 +6,10 @@ tenants found for ``cache_ttl_seconds``, misses for a shorter ``negative_cache_t
 of their own, so unknown hosts (anyone can send any) neither query the registry on every request nor
 push real tenants out. A tenant change clears the caches of this process at commit and, through
 PostgreSQL ``NOTIFY``, of every other process that listens.
+
+The same channel carries changes to data that other layers cache per tenant (the credential cache of
+``auth.credentials``): the payload ``<topic>:<tenant id>`` makes every process call ``forget(tenant_id)``
+on the caches that watch that topic (``watch_changes``); a bare tenant id is a registry change.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
+from typing import Protocol
 
 import psycopg
 from sqlalchemy import func, select
@@ -89,6 +95,49 @@ def clear_local_caches() -> None:
         cache.clear()
 
 
+class TenantDataCache(Protocol):
+    def forget(self, tenant_id: uuid.UUID | None) -> None:
+        """Drop what is cached for ``tenant_id`` (None: for every tenant)."""
+
+
+_watchers: dict[str, weakref.WeakSet[TenantDataCache]] = {}
+
+
+def watch_changes(topic: str, cache: TenantDataCache) -> None:
+    """Have ``cache.forget(tenant_id)`` called whenever ``announce_data_change(db, topic, tenant_id)`` commits."""
+    _watchers.setdefault(topic, weakref.WeakSet()).add(cache)
+
+
+def _forget(topic: str, tenant_id: uuid.UUID | None) -> None:
+    for cache in list(_watchers.get(topic, ())):
+        cache.forget(tenant_id)
+
+
+def _forget_everything() -> None:
+    clear_local_caches()
+    for topic in list(_watchers):
+        _forget(topic, None)
+
+
+async def announce_data_change(db: AsyncSession, topic: str, tenant_id: uuid.UUID) -> None:
+    """Call in the transaction that changes ``topic`` data of a tenant: its watchers forget that tenant,
+    in this process at commit and in every listening process when the ``NOTIFY`` arrives."""
+    await db.execute(select(func.pg_notify(CHANGES_CHANNEL, f"{topic}:{tenant_id}")))
+    on_commit(db, partial(_forget, topic, tenant_id))
+
+
+def _on_notification(payload: str) -> None:
+    topic, separator, key = payload.partition(":")
+    if not separator:  # a registry change: the payload is the tenant id
+        clear_local_caches()
+        return
+    try:
+        tenant_id: uuid.UUID | None = uuid.UUID(key)
+    except ValueError:
+        tenant_id = None  # unreadable: forget the whole topic rather than keep something stale
+    _forget(topic, tenant_id)
+
+
 async def announce_change(db: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Call in the transaction that changes a tenant: caches everywhere drop it once that transaction commits.
 
@@ -117,7 +166,7 @@ async def listen_for_changes(
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
                 await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
-                clear_local_caches()  # anything may have changed while we were not listening
+                _forget_everything()  # anything may have changed while we were not listening
                 probe, heard = f"{_PROBE_PREFIX}{uuid.uuid4()}", asyncio.Event()
                 checking = asyncio.create_task(
                     _check_delivery(url, probe, heard, probe_timeout_seconds, prepared_statements)
@@ -127,7 +176,7 @@ async def listen_for_changes(
                         if notification.payload == probe:
                             heard.set()
                         elif not notification.payload.startswith(_PROBE_PREFIX):  # others' probes change nothing
-                            clear_local_caches()
+                            _on_notification(notification.payload)
                 finally:
                     checking.cancel()
         except asyncio.CancelledError:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from api.deps import StorefrontToken, TenantSession
+from api.deps import StorefrontToken, TenantRead
 from api.problems import problems
+from api.responses import model_response
 from commerce.shop import service as shop_service
 from commerce.shop.errors import ShopNotFound
-from commerce.shop.models import ShopSettings
 from commerce.shop.schemas import StorefrontShopRead
 from tenants.errors import TenantNotFound
 
@@ -19,6 +19,6 @@ router = APIRouter(prefix="/shop", tags=["storefront: shop"])
     operation_id="storefront_shop_get",
     responses=problems(ShopNotFound, TenantNotFound),
 )
-async def get_storefront_shop(db: TenantSession, token: StorefrontToken) -> ShopSettings:
+async def get_storefront_shop(reader: TenantRead, token: StorefrontToken) -> Response:
     """Public facts about the shop, for any storefront token of this tenant."""
-    return await shop_service.get_shop(db)
+    return model_response(StorefrontShopRead, await shop_service.read_shop(reader))

@@ -16,11 +16,13 @@ from auth.api_keys import repository
 from auth.api_keys.errors import ApiKeyLimitReached, ApiKeyNotFound
 from auth.api_keys.models import ApiKey
 from auth.api_keys.schemas import ApiKeyCreate
+from auth.credentials import Surface, Verified, credentials_changed
 from auth.errors import InvalidToken
 from auth.principals import Principal, PrincipalKind
 from auth.secrets import SecretKind, new_secret
 from auth.services import AuthServices
 from core.clock import utcnow
+from core.db import TenantReader
 from tenants.context import TenantContext
 
 MAX_KEYS = 100
@@ -66,6 +68,7 @@ async def roll_key(
     key.secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
     key.last_four = secret[-4:]
     await db.flush()
+    await credentials_changed(db)
     return key, secret
 
 
@@ -73,17 +76,31 @@ async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
     key = await _get(db, key_id)
     key.revoked_at = utcnow()
     await db.flush()
+    await credentials_changed(db)
 
 
-async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
-    """The live key behind ``secret`` on this tenant; a key of another tenant hashes differently and matches nothing."""
-    key = await repository.get_by_hash(db, auth.hasher.hash(secret, tenant_id=tenant.id))
-    now = utcnow()
-    if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
+    """The live key behind ``secret`` on this tenant; a key of another tenant hashes differently and matches nothing.
+
+    Verified keys are cached (``auth.credentials``), so ``last_used_at`` moves when the key is looked up
+    (at most once a minute, and at least once per cache lifetime of a key in use). Rolling or revoking a
+    key clears the cache.
+    """
+    secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
+
+    async def load() -> Verified | None:
+        now = utcnow()
+        row = await repository.use_live_key(reader, secret_hash, now=now, stale_before=now - _LAST_USED_RESOLUTION)
+        if row is None:
+            return None
+        return Principal(kind=PrincipalKind.API_KEY, id=row["id"], scopes=scopes.expand(row["scopes"])), row[
+            "expires_at"
+        ]
+
+    principal = await auth.credentials.verify(tenant.id, Surface.API_KEY, secret_hash, load)
+    if principal is None:
         raise InvalidToken()
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-        key.last_used_at = now
-    return Principal(kind=PrincipalKind.API_KEY, id=key.id, scopes=scopes.expand(key.scopes))
+    return principal
 
 
 async def _get(db: AsyncSession, key_id: uuid.UUID) -> ApiKey:

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.grants.models import Token
 from auth.staff.models import StaffMember
+from core.db import TenantReader
 
 
 async def get_by_access_hash(db: AsyncSession, access_hash: bytes) -> Token | None:
@@ -15,23 +16,20 @@ async def get_by_access_hash(db: AsyncSession, access_hash: bytes) -> Token | No
     return token
 
 
-async def get_live_staff_token(
-    db: AsyncSession, access_hash: bytes, *, now: datetime
-) -> tuple[Token, StaffMember] | None:
-    """The live staff token and its active member, in one round trip (every admin request asks)."""
-    row = (
-        await db.execute(
-            select(Token, StaffMember)
-            .join(StaffMember, StaffMember.id == Token.staff_id)
-            .where(
-                Token.access_token_hash == access_hash,
-                Token.revoked_at.is_(None),
-                Token.access_expires_at > now,
-                StaffMember.is_active.is_(True),
-            )
+async def get_live_staff_credential(reader: TenantReader, access_hash: bytes, *, now: datetime) -> RowMapping | None:
+    """The live staff token's family and expiry, with its active member's id and role: one statement, only
+    the columns the credential check needs (every admin request on a cache miss asks)."""
+    tokens, members = Token.__table__, StaffMember.__table__
+    return await reader.one_or_none(
+        select(tokens.c.family_id, tokens.c.access_expires_at, members.c.id.label("staff_id"), members.c.role)
+        .join_from(tokens, members, members.c.id == tokens.c.staff_id)
+        .where(
+            tokens.c.access_token_hash == access_hash,
+            tokens.c.revoked_at.is_(None),
+            tokens.c.access_expires_at > now,
+            members.c.is_active.is_(True),
         )
-    ).first()
-    return (row[0], row[1]) if row else None
+    )
 
 
 async def get_by_refresh_hash(db: AsyncSession, refresh_hash: bytes, *, lock: bool = False) -> Token | None:

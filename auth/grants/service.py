@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.credentials import credentials_changed
 from auth.errors import InvalidRefreshToken, RefreshTokenReused
 from auth.grants import repository
 from auth.grants.models import Holder, Token
 from auth.secrets import SecretHasher, SecretKind, new_secret
-from auth.staff.models import StaffMember
 from core.clock import utcnow
 from core.ids import new_id
 
@@ -122,25 +122,10 @@ async def store(
     return token
 
 
-async def find_access(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, access_token: str) -> Token | None:
-    """The live token (not expired, not revoked) behind an access token presented to this tenant."""
-    token = await repository.get_by_access_hash(db, hasher.hash(access_token, tenant_id=tenant_id))
-    if token is None or not is_access_live(token):
-        return None
-    return token
-
-
 async def find_by_secret(db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, secret: str) -> Token | None:
     """The token row behind an access or a refresh token, whatever its state (revocation, introspection)."""
     secret_hash = hasher.hash(secret, tenant_id=tenant_id)
     return await repository.get_by_access_hash(db, secret_hash) or await repository.get_by_refresh_hash(db, secret_hash)
-
-
-async def find_staff_access(
-    db: AsyncSession, hasher: SecretHasher, tenant_id: uuid.UUID, access_token: str
-) -> tuple[Token, StaffMember] | None:
-    """The live staff token behind an access token presented to this tenant, with its active member."""
-    return await repository.get_live_staff_token(db, hasher.hash(access_token, tenant_id=tenant_id), now=utcnow())
 
 
 async def find_refresh(
@@ -170,10 +155,6 @@ async def spend_refresh(
     return token
 
 
-def is_access_live(token: Token) -> bool:
-    return token.revoked_at is None and token.access_expires_at > utcnow()
-
-
 def is_refresh_usable(token: Token) -> bool:
     """A refresh token may be exchanged once, before it expires, while its family stands."""
     return (
@@ -195,24 +176,33 @@ async def mark_rotated(db: AsyncSession, token: Token) -> None:
     token.rotated_at = now
     token.access_expires_at = min(token.access_expires_at, now)
     await db.flush()
+    await credentials_changed(db)
 
 
 async def revoke_family(db: AsyncSession, family_id: uuid.UUID) -> int:
-    return await repository.revoke_families(db, repository.family_condition(family_id), at=utcnow())
+    return await _revoke(db, repository.family_condition(family_id))
 
 
 async def revoke_issued_by_code(db: AsyncSession, authorization_code_id: uuid.UUID) -> int:
     """Everything an authorization code led to, through every refresh since (code replay)."""
-    return await repository.revoke_families(db, Token.authorization_code_id == authorization_code_id, at=utcnow())
+    return await _revoke(db, Token.authorization_code_id == authorization_code_id)
 
 
 async def revoke_held_by_staff(db: AsyncSession, staff_id: uuid.UUID) -> int:
-    return await repository.revoke_families(db, Token.staff_id == staff_id, at=utcnow())
+    return await _revoke(db, Token.staff_id == staff_id)
 
 
 async def revoke_held_by_client(db: AsyncSession, client_id: uuid.UUID) -> int:
-    return await repository.revoke_families(db, Token.client_id == client_id, at=utcnow())
+    return await _revoke(db, Token.client_id == client_id)
 
 
 async def revoke_held_by_customer(db: AsyncSession, customer_id: uuid.UUID) -> int:
-    return await repository.revoke_families(db, Token.customer_id == customer_id, at=utcnow())
+    return await _revoke(db, Token.customer_id == customer_id)
+
+
+async def _revoke(db: AsyncSession, condition: object) -> int:
+    """Revoke the families matching ``condition``; cached access tokens of the tenant are forgotten everywhere."""
+    revoked = await repository.revoke_families(db, condition, at=utcnow())
+    if revoked:
+        await credentials_changed(db)
+    return revoked

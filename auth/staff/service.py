@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth import scopes
 from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
+from auth.credentials import Surface, Verified, credentials_changed
 from auth.errors import (
     InsufficientRole,
     InvalidActionToken,
@@ -39,6 +40,7 @@ from auth.errors import (
     InvalidToken,
     StaffMemberNotFound,
 )
+from auth.grants import repository as grants_repository
 from auth.grants import service as grants
 from auth.grants.models import Holder, Token
 from auth.passwords import check_password_strength
@@ -58,6 +60,7 @@ from auth.staff.models import StaffMember, StaffRole
 from auth.staff.schemas import InvitationAccept, StaffInvite, StaffUpdate
 from core import jobs
 from core.clock import utcnow
+from core.db import TenantReader
 from core.pagination import cursor_row, split_page
 from tenants.context import TenantContext
 
@@ -106,21 +109,30 @@ async def sign_out(db: AsyncSession, principal: Principal) -> None:
         await grants.revoke_family(db, principal.token_family_id)
 
 
-async def authenticate(db: AsyncSession, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
     """The active staff member behind a staff access token presented to this tenant, with their role's scopes.
 
     A token of another tenant hashes differently and matches nothing: it fails closed before any data is read.
+    Verified tokens are cached (``auth.credentials``); revocation, deactivation and role changes clear them.
     """
-    found = await grants.find_staff_access(db, auth.hasher, tenant.id, access_token)
-    if found is None:
+    access_hash = auth.hasher.hash(access_token, tenant_id=tenant.id)
+
+    async def load() -> Verified | None:
+        row = await grants_repository.get_live_staff_credential(reader, access_hash, now=utcnow())
+        if row is None:
+            return None
+        principal = Principal(
+            kind=PrincipalKind.STAFF,
+            id=row["staff_id"],
+            scopes=scopes.ROLE_SCOPES[StaffRole(row["role"])],
+            token_family_id=row["family_id"],
+        )
+        return principal, row["access_expires_at"]
+
+    principal = await auth.credentials.verify(tenant.id, Surface.STAFF, access_hash, load)
+    if principal is None:
         raise InvalidToken()
-    token, member = found
-    return Principal(
-        kind=PrincipalKind.STAFF,
-        id=member.id,
-        scopes=scopes.ROLE_SCOPES[member.role],
-        token_family_id=token.family_id,
-    )
+    return principal
 
 
 async def count_active(db: AsyncSession) -> int:
@@ -209,6 +221,7 @@ async def update_member(db: AsyncSession, staff_id: uuid.UUID, body: StaffUpdate
         await _require_can_manage(db, actor, member.role)
         await _require_can_manage(db, actor, body.role)
         member.role = body.role
+        await credentials_changed(db)  # the member's cached tokens carry the old role's scopes
     if body.name is not None:
         member.name = body.name
     await db.flush()
@@ -261,6 +274,7 @@ async def transfer_ownership(db: AsyncSession, staff_id: uuid.UUID, *, actor: Pr
     await db.flush()
     target.role = StaffRole.OWNER
     await db.flush()
+    await credentials_changed(db)  # both members' cached tokens carry their old roles' scopes
     return target
 
 

@@ -99,7 +99,7 @@ async def test_unexpected_error_is_a_500_problem_that_keeps_its_request_id(
     async def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(shop_service, "get_shop", broken)
+    monkeypatch.setattr(shop_service, "read_shop", broken)  # what GET /admin/v1/shop calls
     with caplog.at_level(logging.ERROR):
         response = await client.get("/admin/v1/shop", headers={**tenant_a.headers, "x-request-id": "req-crash"})
     assert response.status_code == 500
