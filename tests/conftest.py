@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.fixtures.billing",
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
+    "tests.fixtures.live",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
 ]

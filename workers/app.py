@@ -127,13 +127,7 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=settings.celery.publish_timeout_seconds,
-        # A broker that accepts connections and never answers must not hang a publish (or a consumer) forever.
-        # kombu requires the socket timeout to exceed its BRPOP timeout (1 s).
-        broker_transport_options={
-            "socket_connect_timeout": settings.celery.publish_timeout_seconds,
-            "socket_timeout": max(settings.celery.publish_timeout_seconds, 2.0),
-            "max_retries": 1,
-        },
+        broker_transport_options=_transport_options(settings, broker),
         result_expires=86_400,
         timezone="UTC",
         enable_utc=True,
@@ -178,6 +172,17 @@ def metrics_of(app: Celery) -> ProductMetrics:
 
 def dispatcher_of(app: Celery) -> CeleryDispatcher:
     return cast(CeleryDispatcher, app.commerce_dispatcher)  # type: ignore[attr-defined]
+
+
+def _transport_options(settings: Settings, broker: str) -> dict[str, Any]:
+    """One reconnection attempt per publish; with Redis, socket timeouts too: a broker that accepts connections and
+    never answers must not hang a publish (or a consumer) forever. kombu requires the Redis socket timeout to exceed
+    its BRPOP timeout (1 s). RabbitMQ's client has its own (``broker_connection_timeout``, heartbeats)."""
+    options: dict[str, Any] = {"max_retries": 1}
+    if broker.startswith(("redis://", "rediss://")):
+        options["socket_connect_timeout"] = settings.celery.publish_timeout_seconds
+        options["socket_timeout"] = max(settings.celery.publish_timeout_seconds, 2.0)
+    return options
 
 
 def _result_backend(settings: Settings, broker: str) -> str:

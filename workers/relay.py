@@ -33,8 +33,9 @@ from workers.app import CeleryDispatcher
 
 log = logging.getLogger(__name__)
 
-# A claimed job is invisible to other relays this long: far more than a batch needs to publish.
-LEASE_SECONDS = 60.0
+# A claimed job is invisible to other relays for the lease: a relay that lost its connection right after its
+# claim committed (or died) delays those jobs this long, no more. A pass publishes for at most half of it.
+_MIN_LEASE_SECONDS = 10.0
 _PURGE_EVERY_SECONDS = 60.0
 
 
@@ -57,6 +58,10 @@ class OutboxRelay:
         self._last_purge = 0.0
         # What the last publish attempt saw, for /readyz and the logs (None: nothing tried yet).
         self.last_error: str | None = None
+
+    @property
+    def lease_seconds(self) -> float:
+        return max(_MIN_LEASE_SECONDS, 5 * self.settings.celery.publish_timeout_seconds)
 
     @property
     def engine(self) -> Engine:
@@ -114,12 +119,15 @@ class OutboxRelay:
         celery = self.settings.celery
         while not self._stopping.is_set():
             with self.engine.begin() as connection:
-                claimed = outbox.claim_due(connection, limit=celery.outbox_batch_size, lease_seconds=LEASE_SECONDS)
+                claimed = outbox.claim_due(connection, limit=celery.outbox_batch_size, lease_seconds=self.lease_seconds)
             if not claimed:
                 return RelayPass(delivered=delivered, failed=0, retry_in=None)
             published: list[outbox.ClaimedJob] = []
             failure: Exception | None = None
+            started = time.monotonic()
             for job in claimed:
+                if time.monotonic() - started > self.lease_seconds / 2:
+                    break  # a slow broker: give the rest back before the lease lets another relay take them too
                 try:
                     self.dispatcher.dispatch(
                         Job(
@@ -137,6 +145,8 @@ class OutboxRelay:
             unsent = claimed[len(published) :]
             with self.engine.begin() as connection:
                 outbox.mark_delivered(connection, [job.id for job in published])
+                if failure is None and unsent:
+                    outbox.retry_later(connection, [job.id for job in unsent], delay_seconds=0, error="")
                 if failure is not None:
                     delay = self.backoff(unsent[0].attempts)
                     error = f"{type(failure).__name__}: {failure}"

@@ -105,7 +105,8 @@ async def test_an_invitation_is_mailed_by_the_worker_with_a_link_that_works_once
 
     [message] = await mails_to(smtp_server, email)
     # The job message (published by the outbox relay before the mail could go out) carries the member's id only.
-    assert [(job.name, job.kwargs) for job in dispatched] == [
+    # (The relay publishes asynchronously: the tenant's own welcome job may be recorded here too.)
+    assert [(job.name, job.kwargs) for job in dispatched if job.name != "mail.send_welcome"] == [
         ("mail.send_staff_invitation", {"staff_id": invited["id"]})
     ]
     assert message["Subject"] == f"You are invited to join {tenant_a.name}"

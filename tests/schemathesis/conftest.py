@@ -20,7 +20,7 @@ from auth.operators import service as operators_service
 from auth.passwords import Passwords
 from core.db import Database
 from core.settings import RateLimitSettings, Settings
-from tests.fixtures.faults import LiveServer
+from tests.fixtures.live import UvicornThread
 from tests.fixtures.tenants import tenant_body
 
 if not os.environ.get("TEST_SCHEMATHESIS"):
@@ -60,7 +60,7 @@ def served(billing_settings: Settings) -> Iterator[Served]:
             "auth": settings.auth.model_copy(update={"oauth_require_https": False}),
         }
     )
-    server = LiveServer(create_app(fuzz_settings, listen_for_tenant_changes=False)).start()
+    server = UvicornThread(create_app(fuzz_settings, listen_for_tenant_changes=False)).start()
     try:
         email, password = f"fuzz-{uuid.uuid4().hex[:8]}@example.com", f"pw-{uuid.uuid4().hex}"
         _create_operator(settings, email, password)
