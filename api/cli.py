@@ -37,10 +37,11 @@ from core.errors import Problem
 from core.jobs import outbox_session_info
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from tenants import distribution
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
 from tenants.context import TenantContext, tenant_session
-from tenants.fleet import FleetMigrator, FleetReport, TenantOutcome, migrate_public, public_revisions
+from tenants.fleet import FleetMigrator, FleetPlan, FleetReport, TenantOutcome, migrate_public, public_revisions
 from tenants.models import Tenant, TenantStatus
 from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
@@ -437,28 +438,43 @@ def _migrate_all(
         if dry_run:
             for pending in plan.pending:
                 out.print(f"  would migrate {pending.slug}: {pending.revision} -> {plan.target}")
+            planned = {p.id for p in plan.pending}
+            roleless = [t for t in migrator.without_role(slug=slug) if t.id not in planned]
+            if roleless:
+                out.print(f"[bold]roles[/bold] would give {len(roleless)} tenant(s) their database role")
             return None
-        if not plan.pending:
-            return FleetReport(target=plan.target, up_to_date=plan.up_to_date)
-        with Progress(
-            TextColumn("migrating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=False,
-        ) as progress:
-            task = progress.add_task("", total=len(plan.pending))
-
-            def advance(outcome: TenantOutcome) -> None:
-                progress.update(task, advance=1, description="" if outcome.ok else f"[red]{outcome.tenant.slug} failed")
-
-            report = migrator.run(plan, on_outcome=advance)
-        _print_report(report)
+        report = _run_plan(migrator, plan) if plan.pending else FleetReport(plan.target, plan.up_to_date)
+        # Migrated tenants got their role with their DDL; tenants already at head built before roles existed
+        # (or whose migration failed) get theirs here. One query when there is nothing to do.
+        roleless = migrator.without_role(slug=slug)
+        if roleless:
+            outcomes = migrator.ensure_roles(roleless)
+            report.outcomes.extend(o for o in outcomes if not o.ok)
+            given = sum(1 for o in outcomes if o.ok)
+            out.print(f"[bold]roles[/bold] gave {given} tenant(s) their database role, failed {len(outcomes) - given}")
+        if plan.pending or report.failed:
+            _print_report(report)
         return report
     finally:
         engine.dispose()
+
+
+def _run_plan(migrator: FleetMigrator, plan: FleetPlan) -> FleetReport:
+    with Progress(
+        TextColumn("migrating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("", total=len(plan.pending))
+
+        def advance(outcome: TenantOutcome) -> None:
+            progress.update(task, advance=1, description="" if outcome.ok else f"[red]{outcome.tenant.slug} failed")
+
+        return migrator.run(plan, on_outcome=advance)
 
 
 def _print_report(report: FleetReport) -> None:
@@ -587,6 +603,39 @@ def tenants_purge(
     if not yes:
         typer.confirm(f"Drop every table and row of tenant {tenant}?", abort=True)
     _lifecycle(tenant, tenants_service.purge)
+
+
+@tenants_app.command("distribute")
+def tenants_distribute(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List where each schema lives; change nothing.")] = False,
+) -> None:
+    """On Citus: make every tenant schema that is not distributed yet a distributed schema on a worker."""
+    settings = _settings()
+    engine = create_sync_db_engine(settings.db, pool_size=1)
+    try:
+        try:
+            where = distribution.placements(engine)
+        except Problem as problem:
+            err.print(f"[red]error[/red] {problem.code}: {problem.detail or problem.title}")
+            raise typer.Exit(1) from problem
+        pending = [p for p in where if not p.distributed]
+        out.print(f"[bold]tenants[/bold] {len(where) - len(pending)} distributed, {len(pending)} to distribute")
+        if dry_run:
+            for placement in where:
+                out.print(f"  {placement.slug} {placement.schema_name} {placement.node or 'coordinator (local)'}")
+            return
+
+        def report(result: distribution.Distributed) -> None:
+            target = result.error or f"on {result.placement.node} in {result.seconds:.2f}s"
+            out.print(f"  {result.placement.slug} {result.placement.schema_name} {target}")
+
+        results = distribution.distribute(engine, pending, on_each=report)
+    finally:
+        engine.dispose()
+    failed = [r for r in results if r.error]
+    out.print(f"distributed {len(results) - len(failed)}, failed {len(failed)}")
+    if failed:
+        raise typer.Exit(1)
 
 
 # --- operators -------------------------------------------------------------------------------------

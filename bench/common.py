@@ -22,6 +22,7 @@ from core.db import create_sync_db_engine, sqlalchemy_url
 from core.embedded import embedded_database_url
 from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, Settings
 from tenants.fleet import migrate_public
+from tests.fixtures import databases
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,7 +64,7 @@ def bench_database(server: str, *, keep: bool = False) -> Iterator[str]:
     name = f"commerce_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        databases.create_database(connection, url, name)  # on a Citus coordinator, on every node
     database_url = url.set(database=name).render_as_string(hide_password=False)
     try:
         engine = create_sync_db_engine(DatabaseSettings(url=database_url))
@@ -77,7 +78,7 @@ def bench_database(server: str, *, keep: bool = False) -> Iterator[str]:
             log(f"kept database {name}")
         else:
             with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                databases.drop_database(connection, url, name)  # and its tenants' roles
         admin.dispose()
 
 

@@ -79,7 +79,7 @@ async def provision_fleet(database_url: str, *, bulk: int, samples: int, concurr
     result = ProvisioningResult(bulk_count=bulk, bulk_concurrency=concurrency)
     state = AppState.build(bench_settings(database_url, pool_size=concurrency, max_overflow=2, auth=CHEAP_ARGON2))
     database, migrations, cheap = state.database, state.migrations, state.auth.passwords
-    migrations.upgrade_sql(None, migrations.head)  # rendered once per process, as in a running API
+    migrations.upgrade_statements(None, migrations.head)  # rendered and cut once per process, as in a running API
     try:
         gate = asyncio.Semaphore(concurrency)
 

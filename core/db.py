@@ -70,6 +70,8 @@ NAMING_CONVENTION = {
 PUBLIC_SCHEMA = "public"
 SCHEMA_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SCOPE_KEY = "search_path_schema"
+_ROLE_KEY = "tenant_role"
+ROLE_SUFFIX = "_role"  # a tenant schema's role is its name and this suffix
 _TENANT_KEY = "tenant_id"
 
 
@@ -91,6 +93,14 @@ def validate_schema_name(name: str) -> str:
 def quote_schema(name: str) -> str:
     """The schema as a quoted identifier, after validation (the pattern admits no quote characters)."""
     return f'"{validate_schema_name(name)}"'
+
+
+def tenant_role_name(schema: str) -> str:
+    """The database role of a tenant schema (``t_<id>`` -> ``t_<id>_role``): derived, never stored or input."""
+    role = validate_schema_name(schema) + ROLE_SUFFIX
+    if len(role) > 63:  # PostgreSQL would truncate it silently, and two schemas could share a role
+        raise InvalidSchemaName(f"{schema!r} is too long to derive a role name from")
+    return role
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -270,20 +280,26 @@ def scope_search_path(session: Session, transaction: SessionTransaction, connect
     schema = session.info.get(_SCOPE_KEY)
     if schema is None:
         raise NoSchemaScope()
-    set_transaction_search_path(connection, schema)
+    set_transaction_search_path(connection, schema, tenant_role=session.info.get(_ROLE_KEY, True))
 
 
-def routing_sql(schema: str) -> psql.Composed:
+def routing_sql(schema: str, *, tenant_role: bool = False) -> psql.Composed:
     """The one statement that routes a transaction to a tenant; nothing it sets outlives the transaction.
 
-    The only place routing SQL is written: a per-tenant role (Citus) is one more ``set_config(..., true)``
-    here. The schema is validated and passed as a quoted literal (``set_config`` takes no identifier).
+    The only place routing SQL is written. With ``tenant_role``, the same statement also switches the
+    transaction to the schema's own role (:func:`tenant_role_name`), which can reach that schema and nothing
+    of any other tenant: the second wall (docs/tenancy.md#a-database-role-per-tenant), at no extra round trip.
+    The schema is validated and passed as a quoted literal (``set_config`` takes no identifier).
     """
-    return psql.SQL("SELECT set_config('search_path', {}, true)").format(psql.Literal(quote_schema(schema)))
+    path = psql.Literal(quote_schema(schema))
+    if not tenant_role:
+        return psql.SQL("SELECT set_config('search_path', {}, true)").format(path)
+    role = psql.Literal(tenant_role_name(schema))
+    return psql.SQL("SELECT set_config('search_path', {}, true), set_config('role', {}, true)").format(path, role)
 
 
-def set_transaction_search_path(connection: Connection, schema: str) -> None:
-    """Scope ``search_path`` to ``schema`` until the current transaction ends (``is_local = true``).
+def set_transaction_search_path(connection: Connection, schema: str, *, tenant_role: bool = False) -> None:
+    """Scope ``search_path`` (and with ``tenant_role`` the role) to ``schema`` until the current transaction ends.
 
     On psycopg, when the transaction has not started on the server yet (psycopg sends ``BEGIN`` lazily,
     as its own round trip, before the first statement), ``BEGIN`` and the routing go out as one simple
@@ -292,10 +308,11 @@ def set_transaction_search_path(connection: Connection, schema: str) -> None:
     """
     driver = connection.connection.driver_connection
     if not isinstance(driver, (psycopg.Connection, psycopg.AsyncConnection)):
-        connection.exec_driver_sql(routing_sql(schema).as_string(None))
+        connection.exec_driver_sql(routing_sql(schema, tenant_role=tenant_role).as_string(None))
         return
     begin = driver.pgconn.transaction_status == pq.TransactionStatus.IDLE and not driver.autocommit
-    statement = (psql.SQL("BEGIN; ") + routing_sql(schema) if begin else routing_sql(schema)).as_bytes(driver)
+    routing = routing_sql(schema, tenant_role=tenant_role)
+    statement = (psql.SQL("BEGIN; ") + routing if begin else routing).as_bytes(driver)
     try:
         if isinstance(driver, psycopg.AsyncConnection):
             await_(_send_async(driver, statement))
@@ -352,10 +369,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def scoped_session(self, schema: str, *, tenant_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
-        """A session whose every transaction is routed to ``schema`` (the schema of tenant ``tenant_id``)."""
+    async def scoped_session(
+        self, schema: str, *, tenant_id: uuid.UUID | None = None, tenant_role: bool = True
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose every transaction is routed to ``schema`` (the schema of tenant ``tenant_id``).
+
+        Its transactions run as the schema's own role (``tenant_role``): only the code that builds a schema
+        (provisioning) keeps the runtime role, which owns it.
+        """
         validate_schema_name(schema)
-        info = {**self.session_info, _SCOPE_KEY: schema, _TENANT_KEY: tenant_id}
+        info = {**self.session_info, _SCOPE_KEY: schema, _TENANT_KEY: tenant_id, _ROLE_KEY: tenant_role}
         async with self._scoped(info=info) as session:
             yield session
 

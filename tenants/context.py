@@ -32,6 +32,11 @@ class TenantContext:
 current_tenant: ContextVar[TenantContext | None] = ContextVar("current_tenant", default=None)
 
 
-def tenant_session(database: Database, tenant: TenantContext) -> AbstractAsyncContextManager[AsyncSession]:
-    """A session routed to ``tenant``'s schema; jobs it queues carry the tenant."""
-    return database.scoped_session(tenant.schema_name, tenant_id=tenant.id)
+def tenant_session(
+    database: Database, tenant: TenantContext, *, tenant_role: bool = True
+) -> AbstractAsyncContextManager[AsyncSession]:
+    """A session routed to ``tenant``'s schema, running as its role; jobs it queues carry the tenant.
+
+    ``tenant_role=False`` keeps the runtime role: only for building the schema (provisioning).
+    """
+    return database.scoped_session(tenant.schema_name, tenant_id=tenant.id, tenant_role=tenant_role)

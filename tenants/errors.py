@@ -66,3 +66,8 @@ class TaskTenantMissing(BadRequest):
 class TaskTenantUnavailable(Conflict):
     code = "task_tenant_unavailable"
     title = "The task's tenant is unknown or not active; the task did nothing."
+
+
+class CitusNotInstalled(Conflict):
+    code = "citus_not_installed"
+    title = "This database is not a Citus coordinator (no citus extension)."

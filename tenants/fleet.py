@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from alembic import command
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, column, exists, select, table, update
 
-from core.db import set_transaction_search_path
+from core.db import ROLE_SUFFIX, set_transaction_search_path
+from core.sqlscript import run_statements
 from tenants.models import Tenant
+from tenants.roles import public_grant_statements, tenant_role_statements
 from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
 
@@ -74,6 +76,15 @@ class FleetReport:
         return [o for o in self.outcomes if not o.ok]
 
 
+_PG_ROLES = table("pg_roles", column("rolname"), schema="pg_catalog")
+
+
+def error_line(exc: BaseException) -> str:
+    """How a tenant's failure is reported: the exception's class and the first line of its message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 class NotAnUpgrade(Exception):
     """The fleet runner only moves schemas forward (expand, then contract); a downgrade is a new migration."""
 
@@ -93,10 +104,13 @@ def public_revisions(engine: Engine) -> tuple[str | None, str]:
 
 
 def migrate_public(engine: Engine) -> None:
-    """Bring the shared ``public`` schema to its head (Alembic, online, one transaction)."""
+    """Bring the shared ``public`` schema to its head (Alembic, online, one transaction), with the read-only
+    grants of tenant roles on the public tables a tenant request reads (``tenants.roles``)."""
     with engine.connect() as connection:
         command.upgrade(alembic_config(PUBLIC_SCRIPTS, connection=connection), "head")
         connection.commit()
+    with engine.begin() as connection:
+        run_statements(connection.connection.driver_connection, public_grant_statements())  # type: ignore[arg-type]
 
 
 class FleetMigrator:
@@ -123,6 +137,31 @@ class FleetMigrator:
             rows = connection.execute(query.order_by(Tenant.created_at, Tenant.id)).all()
         pending = [PendingTenant(*row) for row in rows if row.schema_revision != target_revision]
         return FleetPlan(target=target_revision, pending=pending, up_to_date=len(rows) - len(pending))
+
+    def without_role(self, *, slug: str | None = None) -> list[PendingTenant]:
+        """Tenants with a schema but no role yet (built before roles existed), from one query."""
+        query = select(Tenant.id, Tenant.slug, Tenant.schema_name, Tenant.schema_revision).where(
+            Tenant.has_schema(), ~exists().where(_PG_ROLES.c.rolname == Tenant.schema_name + ROLE_SUFFIX)
+        )
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
+        with self.engine.connect() as connection:
+            return [PendingTenant(*row) for row in connection.execute(query.order_by(Tenant.created_at, Tenant.id))]
+
+    def ensure_roles(self, tenants: list[PendingTenant]) -> list[TenantOutcome]:
+        """Give each of ``tenants`` its role and grants (one transaction each); failures are reported, not raised."""
+        outcomes: list[TenantOutcome] = []
+        for tenant in tenants:
+            started, error = time.perf_counter(), None
+            try:
+                with self.engine.begin() as connection:
+                    statements = tenant_role_statements(tenant.schema_name)
+                    run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
+            except Exception as exc:
+                error = error_line(exc)
+            revision = tenant.revision or ""  # the schema stays where it is
+            outcomes.append(TenantOutcome(tenant, tenant.revision, revision, time.perf_counter() - started, error))
+        return outcomes
 
     def run(self, plan: FleetPlan, on_outcome: Callable[[TenantOutcome], None] | None = None) -> FleetReport:
         """Migrate every pending tenant; never raises for a tenant's failure (it is in the report)."""
@@ -165,11 +204,14 @@ class FleetMigrator:
                 recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 if recorded != from_revision:
                     raise RevisionDrift(f"schema is at {recorded!r} but the registry says {from_revision!r}")
-                sql = self.migrations.upgrade_sql(from_revision, target)
-                # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
-                connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+                # new tables get their grants in the same transaction; a tenant without a role yet gets one
+                statements = (
+                    *self.migrations.upgrade_statements(from_revision, target),
+                    *tenant_role_statements(tenant.schema_name),
+                )
+                run_statements(connection.connection.driver_connection, statements)  # type: ignore[arg-type]
                 connection.execute(update(Tenant).where(Tenant.id == tenant.id).values(schema_revision=target))
         except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            error = error_line(exc)
             return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started, error=error)
         return TenantOutcome(tenant, from_revision, target, time.perf_counter() - started)

@@ -1,8 +1,9 @@
 """Tenant schemas: their names, their creation and removal, and the SQL that migrates them.
 
 Every tenant schema is built by the ``tenant`` Alembic environment and nothing else. The migrations
-are rendered to SQL once per process and revision range (Alembic's offline mode), then applied to
-each schema in one round trip inside a transaction routed to it. Provisioning therefore yields
+are rendered to SQL once per process and revision range (Alembic's offline mode), cut into statements,
+then applied to each schema statement by statement in one pipelined round trip inside a transaction
+routed to it (``core.sqlscript``: never one multi-statement string, which Citus cannot forward). Provisioning therefore yields
 exactly the migrated schema (it *is* the migrations' output), and the fleet runner pays Alembic's
 per-run overhead once per plan instead of once per tenant.
 
@@ -24,6 +25,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from core.db import quote_schema, validate_schema_name
+from core.sqlscript import split_statements
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 TENANT_SCRIPTS = MIGRATIONS_DIR / "tenant"
@@ -80,8 +82,17 @@ class TenantMigrations:
     def upgrade_sql(self, from_revision: str | None, to_revision: str) -> str:
         return _render_upgrade(self.script_location, from_revision, to_revision)
 
+    def upgrade_statements(self, from_revision: str | None, to_revision: str) -> tuple[str, ...]:
+        """The rendered upgrade as separate statements (cut once per range), for ``core.sqlscript.run_statements``."""
+        key = (self.script_location, from_revision, to_revision)
+        statements = _statements.get(key)
+        if statements is None:
+            statements = _statements[key] = split_statements(self.upgrade_sql(from_revision, to_revision))
+        return statements
+
 
 _rendered: dict[tuple[Path, str | None, str], str] = {}
+_statements: dict[tuple[Path, str | None, str], tuple[str, ...]] = {}
 # Alembic's ``context`` and ``op`` are process-global proxies: render one range at a time.
 _render_lock = threading.Lock()
 
@@ -100,8 +111,16 @@ def _render_upgrade(script_location: Path, from_revision: str | None, to_revisio
     return _rendered[key]
 
 
-def create_schema_sql(schema: str) -> str:
-    return f"CREATE SCHEMA {quote_schema(schema)}"
+# On Citus, a schema created while this is on becomes a distributed schema, placed whole on one worker
+# (docs/scaling.md). Set for the building transaction itself, so that a cluster whose default is off still
+# distributes tenant schemas; on plain PostgreSQL it is an inert placeholder setting that ends with the
+# transaction.
+DISTRIBUTE_NEW_SCHEMAS = "SELECT set_config('citus.enable_schema_based_sharding', 'on', true)"
+
+
+def create_schema_statements(schema: str) -> tuple[str, ...]:
+    """The statements that create a tenant's empty schema (a distributed one on Citus)."""
+    return (DISTRIBUTE_NEW_SCHEMAS, f"CREATE SCHEMA {quote_schema(schema)}")
 
 
 def drop_schema_sql(schema: str) -> str:

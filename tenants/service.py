@@ -16,6 +16,7 @@ from core import jobs
 from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
+from core.sqlscript import run_statements_async
 from tenants import repository
 from tenants.errors import (
     InvalidTenantTransition,
@@ -27,7 +28,8 @@ from tenants.errors import (
 )
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.resolution import announce_change
-from tenants.schema import TenantMigrations, create_schema_sql, drop_schema_sql, schema_name_for
+from tenants.roles import drop_tenant_role_statements, tenant_role_statements
+from tenants.schema import TenantMigrations, create_schema_statements, drop_schema_sql, schema_name_for
 from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
 
 # Which statuses each lifecycle action may start from.
@@ -69,11 +71,13 @@ async def build_schema(
     Returns the revision the schema is at. The schema is the tenant migrations' own output.
     """
     target = migrations.resolve(revision) if revision else migrations.head
-    connection = await db.connection()
-    await connection.exec_driver_sql(create_schema_sql(tenant.schema_name))
-    raw = await connection.get_raw_connection()
-    # No parameters: psycopg sends the whole rendered script in one simple-protocol round trip.
-    await raw.driver_connection.execute(migrations.upgrade_sql(None, target))  # type: ignore[union-attr]
+    raw = await (await db.connection()).get_raw_connection()
+    statements = (
+        *create_schema_statements(tenant.schema_name),
+        *migrations.upgrade_statements(None, target),
+        *tenant_role_statements(tenant.schema_name),
+    )
+    await run_statements_async(raw.driver_connection, statements)  # type: ignore[arg-type]
     return target
 
 
@@ -158,6 +162,8 @@ async def purge(db: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     """Drop a soft-deleted tenant's schema and all its data. Irreversible; the registry row stays."""
     tenant = await _transition(db, tenant_id, "purge", TenantStatus.DELETED)
     await db.execute(text(drop_schema_sql(tenant.schema_name)))
+    for statement in drop_tenant_role_statements(tenant.schema_name):
+        await db.execute(text(statement))
     await jobs.forget_tenant(db, tenant.id)
     tenant.purged_at = utcnow()
     tenant.schema_revision = None

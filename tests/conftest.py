@@ -15,7 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
@@ -25,6 +25,7 @@ from core.jobs import outbox_session_info
 from core.logging import capture_context
 from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, MailSettings, Settings
 from tenants.fleet import migrate_public
+from tests.fixtures import databases
 from tests.fixtures.smtp import SmtpSink
 
 pytest_plugins = [
@@ -67,14 +68,14 @@ def database_url() -> Iterator[str]:
     name = f"commerce_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        databases.create_database(connection, server, name)
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = create_sync_db_engine(DatabaseSettings(url=url))
     migrate_public(engine)
     engine.dispose()
     yield url
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        databases.drop_database(connection, server, name)
     admin.dispose()
 
 

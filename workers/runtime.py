@@ -59,10 +59,15 @@ class WorkerRuntime:
         return StripeGateway(self.settings.stripe)
 
     def in_tenant(self, tenant: TenantContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` in one transaction routed to ``tenant`` and commit it (with the jobs it queued)."""
+        """Run ``work`` in one transaction routed to ``tenant`` and commit it (with the jobs it queued).
+
+        Tasks keep the runtime role (not the tenant's, see docs/tenancy.md#a-database-role-per-tenant): they
+        write the platform's own records of a tenant in ``public`` (usage snapshots, Stripe accounts and
+        events), which a tenant role may only read.
+        """
 
         async def unit_of_work() -> T:
-            async with tenant_session(self.database, tenant) as db:
+            async with tenant_session(self.database, tenant, tenant_role=False) as db:
                 result = await work(db)
                 await db.commit()
                 return result

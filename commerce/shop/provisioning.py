@@ -69,7 +69,7 @@ async def provision_tenant(
         await db.commit()  # ends the caller's transaction too: its connection goes back to the pool
 
     try:
-        async with tenant_session(database, TenantContext.of(tenant)) as db:
+        async with tenant_session(database, TenantContext.of(tenant), tenant_role=False) as db:  # it builds the role
             revision = await tenants_service.build_schema(db, tenant, migrations)
             owner = await staff_service.create_owner(db, email=body.owner_email, password_hash=password_hash)
             await shop_service.create_shop(db, name=body.name, support_email=body.owner_email.lower())
