@@ -25,8 +25,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, update
 
 from core.db import set_transaction_search_path
+from tenants.ddl import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 from tenants.models import Tenant
-from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
 
 @dataclass(frozen=True, slots=True)

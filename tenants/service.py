@@ -17,6 +17,7 @@ from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
 from tenants import repository
+from tenants.ddl import TenantMigrations, create_schema_sql, drop_schema_sql, schema_name_for
 from tenants.errors import (
     InvalidTenantTransition,
     ReservedDomain,
@@ -27,7 +28,6 @@ from tenants.errors import (
 )
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.resolution import announce_change
-from tenants.schema import TenantMigrations, create_schema_sql, drop_schema_sql, schema_name_for
 from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
 
 # Which statuses each lifecycle action may start from.
