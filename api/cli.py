@@ -28,9 +28,9 @@ from api.cli_mail import mail_app
 from auth.operators import repository as operators_repository
 from auth.operators import service as operators_service
 from auth.passwords import Passwords
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from commerce.catalog import demo as demo_catalog
-from commerce.shop.provisioning import provision_tenant
+from commerce.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine
 from core.embedded import embedded_database_url
 from core.errors import Problem
@@ -41,9 +41,9 @@ from tenants import distribution
 from tenants import repository as tenants_repository
 from tenants import service as tenants_service
 from tenants.context import TenantContext, tenant_session
+from tenants.ddl import TenantMigrations
 from tenants.fleet import FleetMigrator, FleetPlan, FleetReport, TenantOutcome, migrate_public, public_revisions
 from tenants.models import Tenant, TenantStatus
-from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate, TenantRead
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ async def _create_demo(settings: Settings, database: Database) -> dict[str, str]
     demo = await _with_session(settings, find_demo)
     if demo is not None:
         async with tenant_session(database, TenantContext.of(demo)) as db:
-            auth = AuthServices.build(settings)
+            auth = AuthRuntime.build(settings)
             try:
                 _, key = await demo_catalog.seed_storefront(
                     db, auth, TenantContext.of(demo), with_key="publishable_key" not in saved

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from celery import Celery
 
 from auth.operators.tokens import TokenSigner
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from billing.gateway import StripeGateway
 from core.db import Database
 from core.jobs import outbox_session_info
 from core.metrics import ProductMetrics
 from core.settings import Settings
+from tenants.ddl import TenantMigrations
 from tenants.resolution import TenantResolver
-from tenants.schema import TenantMigrations
 from workers.app import create_celery, dispatcher_of
 from workers.relay import OutboxRelay
 
@@ -24,7 +24,7 @@ class AppState:
     settings: Settings
     database: Database
     resolver: TenantResolver
-    auth: AuthServices
+    auth: AuthRuntime
     signer: TokenSigner
     migrations: TenantMigrations
     celery: Celery
@@ -43,7 +43,7 @@ class AppState:
             metrics=metrics,
             database=database,
             resolver=TenantResolver(database, settings.tenancy),
-            auth=AuthServices.build(settings),
+            auth=AuthRuntime.build(settings),
             signer=TokenSigner(settings.auth),
             migrations=TenantMigrations(),
             stripe=StripeGateway(settings.stripe) if settings.stripe.enabled else None,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auth.staff.models import StaffRole
-
 # The merchant's admin API (staff tokens and API keys).
 ADMIN_SCOPES: dict[str, str] = {
     "products:read": "Read the catalog.",
@@ -44,17 +42,6 @@ PUBLISHABLE_KEY_SCOPES = frozenset({"storefront:catalog"})
 
 # Scopes a client may use without a shopper (client_credentials): never a customer:* scope.
 CLIENT_ONLY_SCOPES = frozenset(scope for scope in STOREFRONT_SCOPES if scope.startswith("storefront:"))
-
-_ALL = ADMIN_SCOPES.keys()
-_READ = frozenset(scope for scope in _ALL if scope.endswith(":read"))
-
-ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
-    StaffRole.OWNER: frozenset(_ALL),
-    StaffRole.ADMIN: frozenset(_ALL),
-    StaffRole.STAFF: (_READ | {"products:write", "inventory:write", "orders:write", "customers:write"})
-    - {"api_keys:read", "oauth_clients:read"},
-    StaffRole.READ_ONLY: _READ - {"api_keys:read", "oauth_clients:read"},
-}
 
 
 def expand(scopes: Iterable[str]) -> frozenset[str]:

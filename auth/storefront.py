@@ -7,13 +7,13 @@ from auth.errors import InvalidToken
 from auth.grants.models import Holder
 from auth.oauth import repository as oauth_repository
 from auth.principals import Principal, PrincipalKind
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from core.clock import utcnow
 from core.db import TenantReader
 from tenants.context import TenantContext
 
 
-async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, access_token: str) -> Principal:
     """The live token's principal: a shopper (through a client) or a client acting for itself.
 
     A token of another tenant hashes differently and matches nothing here; a revoked client's tokens fail too.

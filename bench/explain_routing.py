@@ -125,7 +125,7 @@ async def _prepare(database_url: str, tenants: int) -> list[dict[str, str]]:
 
     from auth.grants import service as grants
     from auth.grants.models import Holder
-    from auth.services import AuthServices
+    from auth.runtime import AuthRuntime
     from auth.staff.models import StaffMember
     from bench.common import bench_settings
     from bench.provisioning import provision_fleet
@@ -133,7 +133,7 @@ async def _prepare(database_url: str, tenants: int) -> list[dict[str, str]]:
 
     result = await provision_fleet(database_url, bulk=tenants - 2, samples=1)
     settings = bench_settings(database_url)
-    auth = AuthServices.build(settings)
+    auth = AuthRuntime.build(settings)
     database = Database(settings.db)
     fleet: list[dict[str, str]] = []
     try:

@@ -24,9 +24,9 @@ from sqlalchemy import Engine, func, select, text
 from bench.common import REPO_ROOT, Row, child_environment, log, median, ms, verdict
 from core.db import create_sync_db_engine, quote_schema, set_transaction_search_path
 from core.settings import DatabaseSettings
+from tenants.ddl import TENANT_SCRIPTS, TenantMigrations
 from tenants.fleet import FleetMigrator, FleetReport, migrate_public
 from tenants.models import SCHEMA_STATUSES, Tenant
-from tenants.schema import TENANT_SCRIPTS, TenantMigrations
 
 NOOP_TARGET_SECONDS = 3.0  # DESIGN.md section 7, at 10,000 tenants
 ONE_COLUMN_TARGET_SECONDS = 30.0  # DESIGN.md section 7, at 10,000 tenants

@@ -34,7 +34,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from api.state import AppState
-from auth import scopes
 from auth.api_keys import service as api_keys_service
 from auth.api_keys.schemas import ApiKeyCreate
 from auth.grants import service as grants
@@ -44,6 +43,7 @@ from auth.oauth.models import ClientKind
 from auth.oauth.schemas import OAuthClientCreate
 from auth.principals import Principal, PrincipalKind
 from auth.staff.models import StaffMember, StaffRole
+from auth.staff.roles import ROLE_SCOPES
 from bench.common import (
     Row,
     bench_database,
@@ -61,7 +61,7 @@ from bench.common import (
 from bench.loadgen import Headers, LoadResult, RawClient, httpx_client
 from bench.provisioning import provision_fleet
 from bench.routing import Backends, Server, start_server
-from commerce.shop.provisioning import ProvisionedTenant
+from commerce.provisioning import ProvisionedTenant
 from tenants.context import TenantContext, tenant_session
 
 SECTION = "5. hot path"
@@ -129,7 +129,7 @@ async def issue_credentials(database_url: str, tenants: Sequence[ProvisionedTena
                 db, state.auth.hasher, tenant.id, grants.TokenHolder(Holder.STAFF, staff_id=owner.id),
                 scope="", access_ttl_seconds=86_400, refresh_ttl_seconds=None,
             )  # fmt: skip
-            actor = Principal(kind=PrincipalKind.STAFF, id=owner.id, scopes=scopes.ROLE_SCOPES[StaffRole.OWNER])
+            actor = Principal(kind=PrincipalKind.STAFF, id=owner.id, scopes=ROLE_SCOPES[StaffRole.OWNER])
             _, key = await api_keys_service.create_key(
                 db, state.auth, tenant, ApiKeyCreate(name="bench", scopes=["settings:write"]), actor=actor
             )

@@ -1,6 +1,6 @@
 """Provisioning: bulk creation of the fleet (cheap argon2, concurrent) and the median of the real path.
 
-Every tenant goes through ``commerce.shop.provisioning.provision_tenant`` with the database and
+Every tenant goes through ``commerce.provisioning.provision_tenant`` with the database and
 migrations of ``api.state.AppState.build`` (so queued jobs reach a Celery dispatcher, here on the
 in-memory broker), exactly as ``POST /platform/v1/tenants`` does: the registry row, the schema
 rendered from the tenant migrations, the owner (argon2-hashed one-time password), the shop settings
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from api.state import AppState
 from auth.passwords import Passwords
 from bench.common import CHEAP_ARGON2, Row, bench_settings, log, median, ms, verdict
-from commerce.shop.provisioning import ProvisionedTenant, provision_tenant
+from commerce.provisioning import ProvisionedTenant, provision_tenant
 from core.settings import AuthSettings
 from tenants.schemas import TenantCreate
 

@@ -51,7 +51,7 @@ from bench.common import (
     verdict,
 )
 from bench.loadgen import LOOPBACK, Headers, LoadClient, LoadResult, httpx_client, load_client
-from commerce.shop.provisioning import ProvisionedTenant
+from commerce.provisioning import ProvisionedTenant
 from core.db import sqlalchemy_url
 from tenants.context import TenantContext
 from tenants.models import Tenant, TenantStatus

@@ -48,7 +48,7 @@ from bench.loadgen import LOOPBACK, Headers, LoadClient, LoadResult, load_client
 from bench.routing import Server, start_server
 from commerce.catalog import imports
 from commerce.catalog.models import ImportFormat
-from commerce.shop.provisioning import provision_tenant
+from commerce.provisioning import provision_tenant
 from tenants.context import TenantContext, tenant_session
 from tenants.schemas import TenantCreate
 

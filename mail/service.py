@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
 from auth.customers import service as customers_service
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from auth.staff import repository as staff_repository
 from commerce.shop import service as shop_service
 from commerce.shop.models import ShopSettings
@@ -54,7 +54,7 @@ async def send_staff_invitation(
     tenant: TenantContext,
     sender: MailSender,
     settings: Settings,
-    auth: AuthServices,
+    auth: AuthRuntime,
     *,
     staff_id: uuid.UUID,
 ) -> OutgoingMail | None:
@@ -97,7 +97,7 @@ async def send_password_reset(
     tenant: TenantContext,
     sender: MailSender,
     settings: Settings,
-    auth: AuthServices,
+    auth: AuthRuntime,
     *,
     customer_id: uuid.UUID,
 ) -> OutgoingMail | None:
@@ -126,7 +126,7 @@ async def send_password_reset(
 
 async def _single_use_link(
     db: AsyncSession,
-    auth: AuthServices,
+    auth: AuthRuntime,
     tenant: TenantContext,
     purpose: Purpose,
     subject_id: uuid.UUID,

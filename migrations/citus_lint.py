@@ -34,7 +34,7 @@ from pglast import ast
 from pglast.enums import ConstrType, ObjectType
 from pglast.visitors import Ancestor, Visitor
 
-from tenants.schema import TenantMigrations
+from tenants.ddl import TenantMigrations
 
 ALLOWED_SCHEMAS = frozenset({"pg_catalog"})
 _SEQUENCE_FUNCTIONS = frozenset({"nextval", "currval", "setval"})

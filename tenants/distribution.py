@@ -1,6 +1,6 @@
 """Tenant schemas on Citus: where each one lives, and distributing those that are not yet distributed.
 
-New tenant schemas are distributed when they are created (``tenants.schema.DISTRIBUTE_NEW_SCHEMAS``).
+New tenant schemas are distributed when they are created (``tenants.ddl.DISTRIBUTE_NEW_SCHEMAS``).
 Schemas created before the database became a Citus coordinator (a fleet moving from one PostgreSQL to
 Citus, docs/scaling.md) are ordinary schemas on the coordinator until ``citus_schema_distribute``
 turns each into a distributed schema and moves it whole to a worker: ``commerce tenants distribute``.

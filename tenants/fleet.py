@@ -26,9 +26,9 @@ from sqlalchemy import Engine, column, exists, select, table, update
 
 from core.db import ROLE_SUFFIX, set_transaction_search_path
 from core.sqlscript import run_statements
+from tenants.ddl import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 from tenants.models import Tenant
 from tenants.roles import public_grant_statements, tenant_role_statements
-from tenants.schema import PUBLIC_SCRIPTS, TenantMigrations, alembic_config
 
 
 @dataclass(frozen=True, slots=True)

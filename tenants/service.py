@@ -18,6 +18,7 @@ from core.errors import VersionMismatch
 from core.pagination import cursor_row, split_page
 from core.sqlscript import run_statements_async
 from tenants import repository
+from tenants.ddl import TenantMigrations, create_schema_statements, drop_schema_sql, schema_name_for
 from tenants.errors import (
     InvalidTenantTransition,
     ReservedDomain,
@@ -29,7 +30,6 @@ from tenants.errors import (
 from tenants.models import Tenant, TenantDomain, TenantStatus
 from tenants.resolution import announce_change
 from tenants.roles import drop_tenant_role_statements, tenant_role_statements
-from tenants.schema import TenantMigrations, create_schema_statements, drop_schema_sql, schema_name_for
 from tenants.schemas import FleetSummary, RevisionCount, TenantCreate, TenantUpdate
 
 # Which statuses each lifecycle action may start from.

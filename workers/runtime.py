@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from billing.gateway import StripeGateway
 from core.clock import utcnow
 from core.db import Database
@@ -40,9 +40,9 @@ class WorkerRuntime:
         return runner.run(work)
 
     @cached_property
-    def auth(self) -> AuthServices:
+    def auth(self) -> AuthRuntime:
         """Keyed hashes of the tokens tasks issue (invitation and password-reset links); built once per process."""
-        return AuthServices.build(self.settings)
+        return AuthRuntime.build(self.settings)
 
     @property
     def database(self) -> Database:

@@ -8,7 +8,7 @@ from typing import Any
 from commerce.shop import usage
 from core.jobs import Job
 from tenants import service as tenants_service
-from tenants.schema import TenantMigrations
+from tenants.ddl import TenantMigrations
 from workers.app import CommerceTask, dispatcher_of
 from workers.registry import platform_task, tenant_task
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import CurrentOperator, IfMatch, PublicSession, State
 from api.problems import problems
 from auth.errors import InvalidToken
-from commerce.shop.provisioning import provision_tenant
+from commerce.provisioning import provision_tenant
 from core.errors import InvalidCursor, VersionMismatch
 from core.metrics import timed
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.action_tokens import repository
 from auth.action_tokens.models import ActionToken, Purpose
 from auth.errors import InvalidActionToken
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from auth.services import AuthServices
 from core.clock import utcnow
 
 
 async def issue(
     db: AsyncSession,
-    auth: AuthServices,
+    auth: AuthRuntime,
     tenant_id: uuid.UUID,
     purpose: Purpose,
     subject_id: uuid.UUID,
@@ -44,9 +44,7 @@ async def issue(
     return token
 
 
-async def consume(
-    db: AsyncSession, auth: AuthServices, tenant_id: uuid.UUID, purpose: Purpose, token: str
-) -> uuid.UUID:
+async def consume(db: AsyncSession, auth: AuthRuntime, tenant_id: uuid.UUID, purpose: Purpose, token: str) -> uuid.UUID:
     """Spend the token and return whom it acts for; an unknown, used, expired or other-purpose token is refused."""
     row: ActionToken | None = await repository.get_by_hash(db, auth.hasher.hash(token, tenant_id=tenant_id))
     now = utcnow()

@@ -19,8 +19,8 @@ from auth.api_keys.schemas import ApiKeyCreate
 from auth.credentials import Surface, Verified, credentials_changed
 from auth.errors import InvalidToken
 from auth.principals import Principal, PrincipalKind
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from auth.services import AuthServices
 from core.clock import utcnow
 from core.db import TenantReader
 from tenants.context import TenantContext
@@ -31,7 +31,7 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 async def create_key(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, body: ApiKeyCreate, *, actor: Principal
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, body: ApiKeyCreate, *, actor: Principal
 ) -> tuple[ApiKey, str]:
     """A new key with the scopes asked for; returns it with its secret, which is never retrievable again.
 
@@ -59,9 +59,7 @@ async def list_keys(db: AsyncSession) -> list[ApiKey]:
     return await repository.list_live(db)
 
 
-async def roll_key(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, key_id: uuid.UUID
-) -> tuple[ApiKey, str]:
+async def roll_key(db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, key_id: uuid.UUID) -> tuple[ApiKey, str]:
     """Replace the key's secret: the old secret stops working at once, the id, name and scopes stay."""
     key = await _get(db, key_id)
     secret = new_secret(SecretKind.API_KEY)
@@ -79,7 +77,7 @@ async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
     await credentials_changed(db)
 
 
-async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, secret: str) -> Principal:
     """The live key behind ``secret`` on this tenant; a key of another tenant hashes differently and matches nothing.
 
     Verified keys are cached (``auth.credentials``), so ``last_used_at`` moves when the key is looked up

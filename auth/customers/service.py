@@ -20,13 +20,13 @@ from auth.customers.schemas import CustomerSignUp
 from auth.grants import service as grants
 from auth.oauth import repository as oauth_repository
 from auth.passwords import check_password_strength
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from core import jobs
 from core.clock import utcnow
 from tenants.context import TenantContext
 
 
-async def sign_up(db: AsyncSession, auth: AuthServices, body: CustomerSignUp) -> Customer:
+async def sign_up(db: AsyncSession, auth: AuthRuntime, body: CustomerSignUp) -> Customer:
     customer = Customer(
         email=body.email.lower(),
         name=body.name.strip(),
@@ -42,7 +42,7 @@ async def sign_up(db: AsyncSession, auth: AuthServices, body: CustomerSignUp) ->
 
 
 async def sign_in(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, email: str, password: str, ip: str | None
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, *, email: str, password: str, ip: str | None
 ) -> Customer:
     """The customer whose email and password these are; the same answer, and the same time, for unknown emails."""
 
@@ -71,7 +71,7 @@ async def request_password_reset(db: AsyncSession, *, email: str) -> None:
 
 
 async def reset_password(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, token: str, password: str
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, *, token: str, password: str
 ) -> Customer:
     """Set a new password with a mailed token; every token issued to the customer stops working."""
     check_password_strength(password)

@@ -38,8 +38,8 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Error,
     OAuth2Request,
     TokenMixin,
-    grants,
 )
+from authlib.oauth2.rfc6749 import grants as authlib_grants
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -50,12 +50,12 @@ from auth import scopes
 from auth.customers import repository as customers_repository
 from auth.customers.models import Customer
 from auth.errors import InvalidRefreshToken
-from auth.grants import service as tokens
+from auth.grants import service as grants
 from auth.grants.models import Holder, Token
 from auth.oauth import repository
 from auth.oauth.models import AuthorizationCode, ClientKind, OAuthClient
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from auth.services import AuthServices
 from core.clock import utcnow
 from core.validation import control_character
 from tenants.context import TenantContext
@@ -217,7 +217,7 @@ class _RequireS256(CodeChallenge):  # type: ignore[misc]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - authlib's class attribute
 
-    def validate_code_challenge(self, grant: grants.AuthorizationCodeGrant, redirect_uri: str) -> None:
+    def validate_code_challenge(self, grant: authlib_grants.AuthorizationCodeGrant, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256")
@@ -226,7 +226,7 @@ class _RequireS256(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class _AuthorizationCodeGrant(authlib_grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _ALL_METHODS
     server: TenantOAuthServer
 
@@ -261,7 +261,7 @@ class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mi
         return self.server.call(self.server.store.customer, authorization_code.row.customer_id)
 
 
-class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class _RefreshTokenGrant(authlib_grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _ALL_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh token works once
     server: TenantOAuthServer
@@ -275,10 +275,10 @@ class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return self.server.call(self.server.store.customer, customer_id) if customer_id else None
 
     def revoke_old_credential(self, refresh_token: _Token) -> None:
-        self.server.call(tokens.mark_rotated, self.server.store.db, refresh_token.row)
+        self.server.call(grants.mark_rotated, self.server.store.db, refresh_token.row)
 
 
-class _ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+class _ClientCredentialsGrant(authlib_grants.ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _SECRET_METHODS
 
     def validate_requested_scope(self) -> None:
@@ -300,7 +300,7 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
         return self.server.find_token(token_string)
 
     def revoke_token(self, token: _Token, request: _Request) -> None:
-        self.server.call(tokens.revoke_family, self.server.store.db, token.row.family_id)
+        self.server.call(grants.revoke_family, self.server.store.db, token.row.family_id)
 
 
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
@@ -339,7 +339,7 @@ class OAuthStore:
     """The storage authlib's hooks reach, on the request's session (async: called on the event loop)."""
 
     db: AsyncSession
-    auth: AuthServices
+    auth: AuthRuntime
     tenant: TenantContext
 
     async def client(self, client_id: str) -> OAuthClient | None:
@@ -380,7 +380,7 @@ class OAuthStore:
         if row is None or row.client_id != client.id:
             return None
         if row.used_at is not None:
-            await tokens.revoke_issued_by_code(self.db, row.id)
+            await grants.revoke_issued_by_code(self.db, row.id)
             return None
         if row.expires_at <= utcnow():
             return None
@@ -391,14 +391,14 @@ class OAuthStore:
     async def refresh_token(self, refresh_token: str) -> Token | None:
         """The usable refresh token; a rotated one presented again (reuse) revokes its family and is refused."""
         try:
-            return await tokens.spend_refresh(
+            return await grants.spend_refresh(
                 self.db, self.auth.hasher, self.tenant.id, refresh_token, holders=_STOREFRONT_HOLDERS
             )
         except InvalidRefreshToken:  # reuse included: its family is already revoked; authlib answers invalid_grant
             return None
 
     async def find(self, secret: str) -> tuple[Token, bool] | None:
-        row = await tokens.find_by_secret(self.db, self.auth.hasher, self.tenant.id, secret)
+        row = await grants.find_by_secret(self.db, self.auth.hasher, self.tenant.id, secret)
         if row is None or row.holder is Holder.STAFF:
             return None
         return row, row.access_token_hash != self.auth.hasher.hash(secret, tenant_id=self.tenant.id)
@@ -407,12 +407,12 @@ class OAuthStore:
         client: OAuthClient = request.client.row
         customer: Customer | None = request.user
         if customer is not None:
-            holder = tokens.TokenHolder(Holder.CUSTOMER, customer_id=customer.id, client_id=client.id)
+            holder = grants.TokenHolder(Holder.CUSTOMER, customer_id=customer.id, client_id=client.id)
         else:
-            holder = tokens.TokenHolder(Holder.CLIENT, client_id=client.id)
+            holder = grants.TokenHolder(Holder.CLIENT, client_id=client.id)
         code: _Code | None = request.authorization_code
         previous: _Token | None = request.refresh_token
-        await tokens.store(
+        await grants.store(
             self.db,
             self.auth.hasher,
             self.tenant.id,
@@ -499,7 +499,7 @@ class TenantOAuthServer(AuthorizationServer):  # type: ignore[misc]
             allowed = _client_only_scopes(client) if user is None else frozenset(client.row.scopes)
             scope = " ".join(sorted(allowed))
         holder = Holder.CLIENT if user is None else Holder.CUSTOMER
-        access, refresh = tokens.new_token_pair(holder, with_refresh=include_refresh_token and user is not None)
+        access, refresh = grants.new_token_pair(holder, with_refresh=include_refresh_token and user is not None)
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": access,

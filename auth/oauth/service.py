@@ -13,8 +13,8 @@ from auth.oauth import repository
 from auth.oauth.errors import InvalidPostLogoutRedirect, NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
 from auth.oauth.models import ClientKind, OAuthClient
 from auth.oauth.schemas import OAuthClientCreate, OAuthClientUpdate
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from auth.services import AuthServices
 from core.clock import utcnow
 from tenants.context import TenantContext
 
@@ -22,7 +22,7 @@ MAX_CLIENTS = 100
 
 
 async def register_client(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, body: OAuthClientCreate
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, body: OAuthClientCreate
 ) -> tuple[OAuthClient, str | None]:
     """A new client; a confidential one gets a secret, returned here once and stored as a keyed hash."""
     if await repository.count_live_clients(db) >= MAX_CLIENTS:
@@ -63,7 +63,7 @@ async def update_client(db: AsyncSession, client_pk: uuid.UUID, body: OAuthClien
 
 
 async def roll_secret(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, client_pk: uuid.UUID
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, client_pk: uuid.UUID
 ) -> tuple[OAuthClient, str]:
     client = await get_client(db, client_pk)
     if client.kind is not ClientKind.CONFIDENTIAL:

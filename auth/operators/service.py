@@ -9,7 +9,7 @@ from auth.operators import repository
 from auth.operators.models import Operator
 from auth.operators.tokens import Audience, IssuedToken, TokenSigner
 from auth.passwords import Passwords, check_password_strength
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from core.clock import utcnow
 
 
@@ -25,7 +25,7 @@ async def create_operator(db: AsyncSession, passwords: Passwords, *, email: str,
 
 
 async def issue_token(
-    db: AsyncSession, auth: AuthServices, signer: TokenSigner, *, email: str, password: str, ip: str | None
+    db: AsyncSession, auth: AuthRuntime, signer: TokenSigner, *, email: str, password: str, ip: str | None
 ) -> IssuedToken:
     """Exchange an active operator's email and password for a short-lived ``platform`` token.
 

@@ -20,8 +20,8 @@ from auth.publishable_keys import repository
 from auth.publishable_keys.errors import PublishableKeyLimitReached, PublishableKeyNotFound
 from auth.publishable_keys.models import PublishableKey
 from auth.publishable_keys.schemas import PublishableKeyCreate
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from auth.services import AuthServices
 from core.clock import utcnow
 from core.db import TenantReader
 from tenants.context import TenantContext
@@ -31,7 +31,7 @@ MAX_KEYS = 50
 
 async def create_key(
     db: AsyncSession,
-    auth: AuthServices,
+    auth: AuthRuntime,
     tenant: TenantContext,
     body: PublishableKeyCreate,
     *,
@@ -59,7 +59,7 @@ async def list_keys(db: AsyncSession) -> list[PublishableKey]:
 
 
 async def roll_key(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, key_id: uuid.UUID
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, key_id: uuid.UUID
 ) -> tuple[PublishableKey, str]:
     """Replace the key: the old one stops working at once; id, name and origins stay."""
     key = await _get(db, key_id)
@@ -78,7 +78,7 @@ async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
     await credentials_changed(db)
 
 
-async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, secret: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, secret: str) -> Principal:
     """The live key behind ``secret`` on this tenant (a key of another tenant hashes differently: no match).
 
     Nothing is written on use: a storefront read stays a read. Verified keys are cached

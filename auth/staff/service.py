@@ -29,7 +29,6 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import scopes
 from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
 from auth.credentials import Surface, Verified, credentials_changed
@@ -45,7 +44,7 @@ from auth.grants import service as grants
 from auth.grants.models import Holder, Token
 from auth.passwords import check_password_strength
 from auth.principals import Principal, PrincipalKind
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from auth.staff import repository
 from auth.staff.errors import (
     InvalidOwnershipTarget,
@@ -57,6 +56,7 @@ from auth.staff.errors import (
     StaffMemberAlreadyExists,
 )
 from auth.staff.models import StaffMember, StaffRole
+from auth.staff.roles import ROLE_SCOPES
 from auth.staff.schemas import InvitationAccept, StaffInvite, StaffUpdate
 from core import jobs
 from core.clock import utcnow
@@ -77,7 +77,7 @@ async def create_owner(db: AsyncSession, *, email: str, password_hash: str) -> S
 
 
 async def sign_in(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, email: str, password: str, ip: str | None
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, *, email: str, password: str, ip: str | None
 ) -> grants.IssuedTokens:
     """Exchange an active staff member's credentials for an access token and a refresh token of this tenant."""
 
@@ -92,7 +92,7 @@ async def sign_in(
 
 
 async def refresh(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, refresh_token: str
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, refresh_token: str
 ) -> grants.IssuedTokens:
     """Rotate: the refresh token is spent and a new pair issued. A spent token presented again revokes the sign-in."""
     token = await grants.spend_refresh(db, auth.hasher, tenant.id, refresh_token, holders=_STAFF)
@@ -109,7 +109,7 @@ async def sign_out(db: AsyncSession, principal: Principal) -> None:
         await grants.revoke_family(db, principal.token_family_id)
 
 
-async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantContext, access_token: str) -> Principal:
+async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, access_token: str) -> Principal:
     """The active staff member behind a staff access token presented to this tenant, with their role's scopes.
 
     A token of another tenant hashes differently and matches nothing: it fails closed before any data is read.
@@ -124,7 +124,7 @@ async def authenticate(reader: TenantReader, auth: AuthServices, tenant: TenantC
         principal = Principal(
             kind=PrincipalKind.STAFF,
             id=row["staff_id"],
-            scopes=scopes.ROLE_SCOPES[StaffRole(row["role"])],
+            scopes=ROLE_SCOPES[StaffRole(row["role"])],
             token_family_id=row["family_id"],
         )
         return principal, row["access_expires_at"]
@@ -188,7 +188,7 @@ async def resend_invitation(db: AsyncSession, staff_id: uuid.UUID, *, actor: Pri
 
 
 async def accept_invitation(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, body: InvitationAccept
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, body: InvitationAccept
 ) -> grants.IssuedTokens:
     """Spend the invitation token, set the member's password and sign them in.
 
@@ -299,7 +299,7 @@ async def _require_can_manage(db: AsyncSession, actor: Principal, role: StaffRol
 
 async def _issue(
     db: AsyncSession,
-    auth: AuthServices,
+    auth: AuthRuntime,
     tenant: TenantContext,
     member: StaffMember,
     *,

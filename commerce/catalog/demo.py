@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.publishable_keys import service as publishable_keys_service
 from auth.publishable_keys.schemas import PublishableKeyCreate
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from commerce.catalog import collections as collections_service
 from commerce.catalog import service as catalog_service
 from commerce.catalog.models import Product
@@ -135,7 +135,7 @@ async def seed_catalog(db: AsyncSession) -> int:
 
 
 async def seed_storefront(
-    db: AsyncSession, auth: AuthServices, tenant: TenantContext, *, with_key: bool
+    db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, *, with_key: bool
 ) -> tuple[int, str | None]:
     """The demo catalog (if the shop has none) and, with ``with_key``, a publishable key to read it with."""
     created = await seed_catalog(db)

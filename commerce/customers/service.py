@@ -29,7 +29,7 @@ from auth.customers import service as accounts
 from auth.customers.models import Customer
 from auth.customers.schemas import CustomerSignUp
 from auth.principals import Principal
-from auth.services import AuthServices
+from auth.runtime import AuthRuntime
 from commerce.customers import repository
 from commerce.customers.errors import (
     CustomerAddressLimitReached,
@@ -260,7 +260,7 @@ async def _touch(db: AsyncSession, customer: Customer, actor: Principal) -> None
 # --- the shopper's own account (storefront, OAuth sign-up) ---------------------------------------------
 
 
-async def sign_up(db: AsyncSession, auth: AuthServices, body: CustomerSignUp) -> Customer:
+async def sign_up(db: AsyncSession, auth: AuthRuntime, body: CustomerSignUp) -> Customer:
     """A shopper's new account at the OAuth server, recorded as ``customer.created``."""
     customer = await accounts.sign_up(db, auth, body)
     await record(db, "created", customer, actor=None)

@@ -1,7 +1,7 @@
 """Alembic environment of the tenant schemas.
 
 ``commerce migrate`` renders these migrations to SQL in offline mode once per revision range and
-applies the SQL to each tenant schema (see ``tenants/schema.py``), so every migration here must be
+applies the SQL to each tenant schema (see ``tenants/ddl.py``), so every migration here must be
 renderable offline: DDL and SQL through ``op``, never reads of the database.
 
 Online mode exists for developers: ``alembic -c alembic.ini -n tenant -x schema=t_scratch upgrade head``

@@ -22,8 +22,8 @@ from auth.action_tokens import service as action_tokens
 from auth.action_tokens.models import Purpose
 from auth.customers.models import Customer
 from auth.errors import InvalidActionToken
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretHasher
-from auth.services import AuthServices
 from core.db import Database
 from core.jobs import Job
 from core.settings import Settings
@@ -161,7 +161,7 @@ async def test_a_member_who_is_no_longer_pending_gets_no_invitation(
     deactivated = await invite(tenant_a)
     await client.post(f"/admin/v1/staff/{deactivated['id']}/deactivate", headers=tenant_a.headers)
     tenant = await context_of(database, tenant_a)
-    sender, auth = create_mail_sender(smtp_settings), AuthServices.build(smtp_settings)
+    sender, auth = create_mail_sender(smtp_settings), AuthRuntime.build(smtp_settings)
     caplog.set_level(logging.INFO, logger="mail.service")
 
     for staff_id in (accepted.id, str(deactivated["id"]), str(uuid.uuid4())):
@@ -211,7 +211,7 @@ async def test_a_password_reset_is_mailed_by_the_worker_with_a_link_to_the_shops
     assert token in html
     await assert_nowhere_in_the_schema(database, tenant, token)
     assert_not_logged(caplog, token)
-    auth = AuthServices.build(settings)
+    auth = AuthRuntime.build(settings)
     async with tenant_session(database, tenant) as db:
         with pytest.raises(InvalidActionToken):  # bound to its purpose
             await action_tokens.consume(db, auth, tenant.id, Purpose.STAFF_INVITATION, token)
@@ -228,7 +228,7 @@ async def test_a_new_reset_mail_spends_the_previous_link(
 ) -> None:
     tenant = await context_of(database, tenant_a)
     customer = await make_customer(database, tenant)
-    sender, auth = create_mail_sender(smtp_settings), AuthServices.build(smtp_settings)
+    sender, auth = create_mail_sender(smtp_settings), AuthRuntime.build(smtp_settings)
     tokens = []
     for _ in range(2):
         async with tenant_session(database, tenant) as db:
@@ -258,7 +258,7 @@ async def test_an_unknown_customer_gets_no_reset_mail(
             tenant,
             create_mail_sender(smtp_settings),
             smtp_settings,
-            AuthServices.build(smtp_settings),
+            AuthRuntime.build(smtp_settings),
             customer_id=uuid.uuid4(),
         )
     assert sent is None
@@ -275,7 +275,7 @@ async def test_a_failed_send_leaves_no_token_and_keeps_the_previous_link(
     invited = await invite(tenant_a)
     earlier = await invitation_token(tenant_a, str(invited["id"]))
     tenant = await context_of(database, tenant_a)
-    auth = AuthServices.build(settings)
+    auth = AuthRuntime.build(settings)
 
     async def run_task() -> None:  # as the task's unit of work does: commit only if sending succeeded
         async with tenant_session(database, tenant) as db:

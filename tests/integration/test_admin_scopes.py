@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from auth import scopes
 from auth.staff.models import StaffRole
+from auth.staff.roles import ROLE_SCOPES
 from tests.fixtures.staff import MakeApiKey, MakeStaff, bearer
 from tests.fixtures.tenants import TenantHandle
 
@@ -141,7 +142,7 @@ async def test_each_role_reaches_exactly_the_scoped_routes_its_role_allows(
     for op in scoped(app):
         for role, token in tokens.items():
             response = await call(client, op, bearer(tenant_a, token))
-            if op.scope in scopes.ROLE_SCOPES[role]:
+            if op.scope in ROLE_SCOPES[role]:
                 if response.status_code in (401, 403):
                     failures.append(f"{role} refused on {op.method} {op.path}: {response.text}")
             elif (response.status_code, response.json().get("code"), response.json().get("required_scope")) != (
@@ -154,7 +155,7 @@ async def test_each_role_reaches_exactly_the_scoped_routes_its_role_allows(
     assert failures == []
     # The walk reached a refusal for every write scope through the read_only role.
     assert all(
-        scope.endswith(":read") or scope not in scopes.ROLE_SCOPES[StaffRole.READ_ONLY]
+        scope.endswith(":read") or scope not in ROLE_SCOPES[StaffRole.READ_ONLY]
         for scope in {op.scope for op in scoped(app)}
     )
 
@@ -215,6 +216,6 @@ def test_the_walk_covers_the_customer_and_inventory_routes(app: FastAPI) -> None
     }
     assert {op: walked.get(op) for op in expected} == expected
     # Staff may move stock; read-only members may only look at it.
-    assert "inventory:write" in scopes.ROLE_SCOPES[StaffRole.STAFF]
-    assert "inventory:write" not in scopes.ROLE_SCOPES[StaffRole.READ_ONLY]
-    assert "inventory:read" in scopes.ROLE_SCOPES[StaffRole.READ_ONLY]
+    assert "inventory:write" in ROLE_SCOPES[StaffRole.STAFF]
+    assert "inventory:write" not in ROLE_SCOPES[StaffRole.READ_ONLY]
+    assert "inventory:read" in ROLE_SCOPES[StaffRole.READ_ONLY]

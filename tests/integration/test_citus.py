@@ -30,8 +30,8 @@ from auth.passwords import Passwords
 from core.db import Database, create_sync_db_engine, tenant_role_name
 from core.settings import Settings
 from tenants import service as tenants_service
+from tenants.ddl import TenantMigrations
 from tenants.fleet import FleetMigrator, FleetPlan, migrate_public
-from tenants.schema import TenantMigrations
 from tests.fixtures import citus, databases
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.migrations import BAD, GOOD, planted

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from core.db import Database, create_sync_db_engine
 from core.settings import Settings
 from tenants import service as tenants_service
+from tenants.ddl import TenantMigrations
 from tenants.fleet import FleetMigrator
 from tenants.models import Tenant
-from tenants.schema import TenantMigrations
 from tests.fixtures.tenants import OLD_REVISION as OLD
 from tests.fixtures.tenants import TenantHandle, make_legacy_tenant, tenant_body
 

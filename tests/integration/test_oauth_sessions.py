@@ -14,8 +14,8 @@ import pytest
 
 from api.oauth.pages import SESSION_COOKIE
 from auth.customers import repository as customers_repository
+from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, kind_of
-from auth.services import AuthServices
 from core.db import Database
 from core.settings import Settings
 from tests.fixtures.oauth import REDIRECT_URI, Browser, RegisterClient, authorize_query, callback_params, pkce
@@ -149,7 +149,7 @@ async def _backdate_session(
     database: Database, settings: Settings, tenant: TenantHandle, browser: Browser, *, seconds: int
 ) -> None:
     """Replace the browser's session cookie with one for the same shopper, signed in ``seconds`` ago."""
-    auth = AuthServices.build(settings)
+    auth = AuthRuntime.build(settings)
     async with database.scoped_session(tenant.schema_name) as db:
         customer = await customers_repository.get_by_email(db, browser.email)
     assert customer is not None

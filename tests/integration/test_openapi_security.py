@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from auth.scopes import ROLE_SCOPES
+from auth.staff.roles import ROLE_SCOPES
 
 
 async def _spec(client: httpx.AsyncClient) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 
 from auth.passwords import Passwords
+from commerce.provisioning import provision_tenant
 from commerce.shop import service as shop_service
-from commerce.shop.provisioning import provision_tenant
 from core.db import Database, create_sync_db_engine, scoped_connection
 from core.settings import Settings
 from migrations.models import include_public_only, public_metadata, tenant_metadata
+from tenants.ddl import TENANT_SCRIPTS, TenantMigrations, alembic_config
 from tenants.models import Tenant, TenantStatus
-from tenants.schema import TENANT_SCRIPTS, TenantMigrations, alembic_config
 from tests.fixtures.schemas import snapshot
 from tests.fixtures.tenants import TenantHandle, tenant_body
 

@@ -20,8 +20,8 @@ from core import jobs
 from core.db import Database
 from core.settings import Settings
 from tenants.context import TenantContext, tenant_session
+from tenants.ddl import TenantMigrations
 from tenants.models import Tenant, TenantStatus
-from tenants.schema import TenantMigrations
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.smtp import SmtpSink
 from tests.fixtures.tenants import MakeTenant, TenantHandle, make_legacy_tenant

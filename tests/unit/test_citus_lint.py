@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from migrations.citus_lint import lint_migrations
-from tenants.schema import TenantMigrations
+from tenants.ddl import TenantMigrations
 from tests.fixtures.migrations import BAD, GOOD, planted
 
 

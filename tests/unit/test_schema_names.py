@@ -6,7 +6,7 @@ import pytest
 
 from core.db import quote_schema, validate_schema_name
 from core.errors import InvalidSchemaName
-from tenants.schema import schema_name_for
+from tenants.ddl import schema_name_for
 
 
 def test_schema_name_is_derived_from_the_id_and_reveals_nothing_else() -> None:

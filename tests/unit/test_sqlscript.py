@@ -6,7 +6,7 @@ import pglast
 import pytest
 
 from core.sqlscript import split_statements
-from tenants.schema import TenantMigrations
+from tenants.ddl import TenantMigrations
 from tests.fixtures.migrations import GOOD
 
 

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class AuthServices:
+class AuthRuntime:
     settings: AuthSettings
     passwords: Passwords
     hasher: SecretHasher
@@ -29,7 +29,7 @@ class AuthServices:
     credentials: CredentialCache
 
     @classmethod
-    def build(cls, settings: Settings) -> AuthServices:
+    def build(cls, settings: Settings) -> AuthRuntime:
         limiter = create_rate_limiter(settings.ratelimit.redis_url)
         return cls(
             settings=settings.auth,

@@ -28,8 +28,8 @@ from core import jobs
 from core.db import Database
 from tenants import service as tenants_service
 from tenants.context import TenantContext, tenant_session
+from tenants.ddl import TenantMigrations
 from tenants.models import Tenant
-from tenants.schema import TenantMigrations
 from tenants.schemas import TenantCreate
 
 log = logging.getLogger(__name__)
