@@ -12,70 +12,40 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 import uuid
-from contextvars import ContextVar, Token
-from typing import Any, ClassVar, cast
+from contextvars import Token
+from typing import Any, cast
 
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core import outbox
-from core.jobs import Job, RetryLater
+from core.jobs import Job
 from core.logging import tenant_slug_var
 from core.metrics import ProductMetrics
 from core.settings import Settings
 from tenants import repository as tenants_repository
 from tenants.context import TenantContext, current_tenant
-from tenants.errors import TaskTenantMissing, TaskTenantUnavailable
+from tenants.errors import TaskTenantUnavailable
 from tenants.models import TenantStatus
 from workers.registry import TASKS
 from workers.runtime import WorkerRuntime
+from workers.task import RETRYABLE, TENANT_HEADER, CommerceTask, PlatformTask, tenant_failure
+from workers.task_modules import TASK_MODULES
 
 log = logging.getLogger(__name__)
 
-TENANT_HEADER = "tenant_id"
 # Set on messages of outbox jobs: a job its suspended tenant could not run is deferred until it resumes.
 OUTBOX_HEADER = "outbox_job"
 _TOKENS = "commerce_context_tokens"
-# Failures worth another try: the database or a third party was briefly unreachable.
-RETRYABLE = (RetryLater, OperationalError, InterfaceError)
 
 
 # Publishing runs on the outbox relay's thread (workers/relay.py), never on a request: one attempt, bounded by
 # the transport's socket timeouts; a failed publish stays in the outbox and is retried by the relay.
 PUBLISH_RETRY = {"max_retries": 0}
-
-
-class CommerceTask(Task):  # type: ignore[type-arg]
-    """Base of every task. Tenant tasks refuse to run without their tenant."""
-
-    tenant_required: ClassVar[bool] = True
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.tenant_required and current_tenant.get() is None:
-            failure = _tenant_failure.get()
-            if isinstance(failure, RETRYABLE):  # the registry was unreachable: try again later, same tenant
-                raise self.retry(exc=failure)
-            raise failure or TaskTenantMissing(f"task {self.name} has no {TENANT_HEADER} header")
-        return super().__call__(*args, **kwargs)
-
-    @property
-    def runtime(self) -> WorkerRuntime:
-        return runtime_of(self.app)
-
-    @property
-    def tenant(self) -> TenantContext:
-        tenant = current_tenant.get()
-        if tenant is None:
-            raise TaskTenantMissing(f"task {self.name} has no tenant")
-        return tenant
-
-
-class PlatformTask(CommerceTask):
-    tenant_required = False
 
 
 class CeleryDispatcher:
@@ -109,12 +79,8 @@ class CeleryDispatcher:
 
 def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -> Celery:
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
-    import workers.billing.tasks
-    import workers.catalog.tasks
-    import workers.customers.tasks
-    import workers.inventory.tasks
-    import workers.mail.tasks
-    import workers.tasks  # noqa: F401 - declares the tasks (no side effects beyond the declarations)
+    for module in TASK_MODULES:  # declares the tasks (no side effects beyond the declarations)
+        importlib.import_module(module)
 
     broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)
@@ -171,10 +137,6 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     return app
 
 
-def runtime_of(app: Celery) -> WorkerRuntime:
-    return cast(WorkerRuntime, app.commerce_runtime)  # type: ignore[attr-defined]
-
-
 def metrics_of(app: Celery) -> ProductMetrics:
     return cast(ProductMetrics, app.commerce_metrics)  # type: ignore[attr-defined]
 
@@ -202,9 +164,6 @@ def _result_backend(settings: Settings, broker: str) -> str:
 
 # --- the tenant contract -----------------------------------------------------------------------------
 
-# Why the running task's tenant could not be restored, raised by ``CommerceTask.__call__``.
-_tenant_failure: ContextVar[Exception | None] = ContextVar("tenant_failure", default=None)
-
 
 def _stamp_tenant(headers: dict[str, Any] | None = None, **_: Any) -> None:
     if headers is None:
@@ -219,7 +178,7 @@ def _stamp_tenant(headers: dict[str, Any] | None = None, **_: Any) -> None:
 def _restore_tenant(task: Task | None = None, **_: Any) -> None:  # type: ignore[type-arg]
     if not isinstance(task, CommerceTask):
         return
-    tokens: list[Token[Any]] = [_tenant_failure.set(None)]
+    tokens: list[Token[Any]] = [tenant_failure.set(None)]
     if task.tenant_required:
         raw = task.request.get(TENANT_HEADER)
         try:
@@ -227,7 +186,7 @@ def _restore_tenant(task: Task | None = None, **_: Any) -> None:  # type: ignore
             tokens += [current_tenant.set(tenant), tenant_slug_var.set(tenant.slug if tenant else None)]
         except Exception as failure:  # unknown or inactive tenant, or the registry unreachable (retried)
             tokens += [current_tenant.set(None), tenant_slug_var.set(None)]
-            _tenant_failure.set(failure)
+            tenant_failure.set(failure)
     setattr(task.request, _TOKENS, tokens)
 
 

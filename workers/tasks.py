@@ -9,8 +9,8 @@ from commerce.shop import usage
 from core.jobs import Job
 from tenants import service as tenants_service
 from tenants.ddl import TenantMigrations
-from workers.app import CommerceTask, dispatcher_of
 from workers.registry import platform_task, tenant_task
+from workers.task import CommerceTask
 
 
 @platform_task("tenants.fan_out")
@@ -23,7 +23,7 @@ def fan_out(task: CommerceTask, task_name: str, kwargs: dict[str, Any] | None = 
     settings = task.runtime.settings.celery
     migrations = TenantMigrations()
     tenant_ids = task.runtime.in_public(lambda db: tenants_service.tenants_for_periodic_jobs(db, migrations))
-    dispatcher = dispatcher_of(task.app)
+    dispatcher = task.publisher
     for index, tenant_id in enumerate(tenant_ids):
         batch = index // settings.fan_out_batch_size
         delay = batch * settings.fan_out_batch_interval_seconds + random.uniform(0, settings.fan_out_jitter_seconds)  # noqa: S311

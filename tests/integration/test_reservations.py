@@ -25,8 +25,8 @@ from tests.fixtures.catalog import MakePublishableKey
 from tests.fixtures.inventory import MakeLocation, MakeVariant
 from tests.fixtures.tenants import TenantHandle
 from tests.fixtures.workers import TIMEOUT, context_of, new_marker, observed, send
-from workers.app import runtime_of
 from workers.inventory.tasks import EXPIRE_RESERVATIONS
+from workers.task import runtime_of
 
 LEVELS = "/admin/v1/inventory-levels"
 

@@ -4,7 +4,8 @@ import uuid
 
 from tenants.context import TenantContext, current_tenant
 from tenants.models import TenantStatus
-from workers.app import TENANT_HEADER, _stamp_tenant
+from workers.app import _stamp_tenant
+from workers.task import TENANT_HEADER
 
 
 def test_publishing_inside_a_tenant_stamps_the_header_and_shows_the_tenant_to_flower() -> None:

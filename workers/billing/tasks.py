@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from billing import inbox
 from billing import service as billing_service
-from workers.app import RETRYABLE, CommerceTask
 from workers.registry import platform_task, tenant_task
+from workers.task import RETRYABLE, CommerceTask
 
 
 # Idempotent (a lock, the registry row and a Stripe idempotency key derived from the tenant id), so

@@ -6,8 +6,8 @@ import uuid
 
 from commerce.catalog import imports
 from core.errors import Problem
-from workers.app import CommerceTask
 from workers.registry import tenant_task
+from workers.task import CommerceTask
 
 
 # Idempotent: a finished import is skipped, and an unfinished one left nothing behind (its work is one

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from commerce.customers import privacy
-from workers.app import CommerceTask
 from workers.registry import tenant_task
+from workers.task import CommerceTask
 
 
 @tenant_task(privacy.EXPORT_JOB, idempotent=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from commerce.inventory import reservations
-from workers.app import CommerceTask
 from workers.registry import tenant_task
+from workers.task import CommerceTask
 
 EXPIRE_RESERVATIONS = "inventory.expire_reservations"
 _MAX_BATCHES = 20  # bounded per run: the next beat tick continues

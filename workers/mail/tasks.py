@@ -6,8 +6,8 @@ import uuid
 
 from mail import service as mail_service
 from mail.sender import create_mail_sender
-from workers.app import CommerceTask
 from workers.registry import tenant_task
+from workers.task import CommerceTask
 
 
 # Not idempotent: a second run sends a second mail, so the message is acknowledged before it runs.
