@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 
 import httpx
@@ -68,15 +69,32 @@ async def test_database_outage_is_reported_as_503_problems(settings: Settings) -
 async def test_change_announced_by_another_process_clears_this_process_cache(
     client: httpx.AsyncClient, database: Database, settings: Settings, tenant_a: TenantHandle
 ) -> None:
+    listening = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+    )
+    async with database.public_session() as db:
+        before = await db.scalar(listening)
     listener = asyncio.create_task(listen_for_changes(settings.db.url))
     try:
-        await asyncio.sleep(0.3)  # let it LISTEN
+        # Wait until it LISTENs (it clears the caches once when it connects): only then fill the cache, so the
+        # suspension below can reach this process through the NOTIFY alone, not through that first clearing.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            async with database.public_session() as db:
+                if await db.scalar(listening) > before:
+                    break
+            await asyncio.sleep(0.02)
         assert (await client.get("/admin/v1/shop", headers=tenant_a.headers)).status_code == 200  # cached active
-        # What another process's service does, without touching this process's caches.
+        # What another process's service does, without touching this process's caches: the change first...
         async with database.public_session() as db:
             await db.execute(
                 text("UPDATE public.tenants SET status = 'suspended' WHERE id = :id"), {"id": uuid.UUID(tenant_a.id)}
             )
+            await db.commit()
+        # ... which this process does not see yet (the cache holds: nothing else clears it) ...
+        assert (await client.get("/admin/v1/shop", headers=tenant_a.headers)).status_code == 200
+        # ... until the announcement arrives.
+        async with database.public_session() as db:
             await db.execute(text("SELECT pg_notify(:channel, :id)"), {"channel": CHANGES_CHANNEL, "id": tenant_a.id})
             await db.commit()
         for _ in range(50):

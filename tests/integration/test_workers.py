@@ -17,10 +17,11 @@ from celery.result import AsyncResult
 from sqlalchemy import select
 
 from core import jobs
-from core.db import Database
+from core.db import Database, create_sync_db_engine
 from core.settings import Settings
 from tenants.context import TenantContext, tenant_session
 from tenants.ddl import TenantMigrations
+from tenants.fleet import FleetMigrator
 from tenants.models import Tenant, TenantStatus
 from tests.fixtures.auth import OperatorHandle
 from tests.fixtures.smtp import SmtpSink
@@ -33,6 +34,16 @@ async def wait_for(marker: str, count: int) -> list[tuple[str, str]]:
     while len(observed[marker]) < count and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     return observed[marker]
+
+
+async def drained(database: Database, tenant: TenantContext) -> None:
+    """Sentinel: queue a job through the outbox now and wait until it has run. One worker runs jobs in the order
+    the relay publishes them, oldest first, so every job queued before it has run too (or never will)."""
+    marker = new_marker()
+    async with tenant_session(database, tenant) as db:
+        jobs.enqueue(db, "tests.observe", marker=marker)
+        await db.commit()
+    assert await wait_for(marker, 1), "the sentinel job never ran"
 
 
 async def test_tasks_of_two_tenants_interleaved_each_see_only_their_own_rows(
@@ -140,7 +151,7 @@ async def test_job_queued_in_a_rolled_back_transaction_is_never_delivered(
         jobs.enqueue(db, "tests.observe", marker=committed)
         await db.commit()
     assert await wait_for(committed, 1) == [(tenant_a.slug, tenant_a.name)]
-    await asyncio.sleep(0.5)  # the worker is idle by now: anything delivered would have run
+    await drained(database, tenant)
     assert observed[rolled_back] == []
 
 
@@ -149,6 +160,7 @@ async def test_beat_fan_out_reaches_every_active_tenant_exactly_once(
     client: httpx.AsyncClient,
     operator: OperatorHandle,
     database: Database,
+    settings: Settings,
     make_tenant: MakeTenant,
 ) -> None:
     active, suspended = await make_tenant(), await make_tenant()
@@ -168,11 +180,20 @@ async def test_beat_fan_out_reaches_every_active_tenant_exactly_once(
     )
     assert fan_out.get(timeout=TIMEOUT) == len(expected)
     seen = [slug for slug, _ in await wait_for(marker, len(expected))]
-    await asyncio.sleep(0.3)  # a duplicate would arrive right behind
+    # Sentinel: sent after the fan-out returned, so it queues behind every job it sent (a duplicate included).
+    sentinel = new_marker()
+    send(celery_worker, "tests.observe", await context_of(database, active), marker=sentinel).get(timeout=TIMEOUT)
     assert sorted(seen) == sorted(expected)
     assert active.slug in seen
     assert suspended.slug not in seen
     assert behind.slug not in seen
+    # Leave no tenant behind head for the tests after this one (the fleet is shared).
+    engine = create_sync_db_engine(settings.db, pool_size=1)
+    try:
+        migrator = FleetMigrator(engine)
+        assert migrator.run(migrator.plan(slug=behind.slug)).failed == []
+    finally:
+        engine.dispose()
 
 
 async def test_fan_out_of_the_usage_job_records_usage_for_active_tenants_only(
@@ -237,7 +258,7 @@ async def test_savepoints_neither_deliver_early_nor_drop_the_outer_transactions_
         jobs.enqueue(db, "tests.observe", marker=outer)
         async with db.begin_nested():
             jobs.enqueue(db, "tests.observe", marker=inside_released)
-        await asyncio.sleep(0.5)
+        await drained(database, tenant)  # another transaction's job, committed and run meanwhile
         assert observed[inside_released] == []  # released savepoint: still waiting for the real commit
 
         async def queue_then_fail() -> None:
@@ -250,7 +271,7 @@ async def test_savepoints_neither_deliver_early_nor_drop_the_outer_transactions_
         await db.commit()
     assert await wait_for(outer, 1) == [(tenant_a.slug, tenant_a.name)]
     assert await wait_for(inside_released, 1) == [(tenant_a.slug, tenant_a.name)]
-    await asyncio.sleep(0.3)
+    await drained(database, tenant)
     assert observed[inside_rolled_back] == []
 
 
