@@ -1,6 +1,6 @@
 """Fleet migrations over the whole fleet: a run with nothing to do, and a one-column migration.
 
-Both drive ``tenants.fleet`` the way ``commerce migrate`` does (``api/cli.py::_migrate_all``): a sync
+Both drive ``tenants.fleet`` the way ``commerce migrate`` does (``cli/migrate.py::migrate_all``): a sync
 engine with ``concurrency + 1`` connections, ``migrate_public``, one registry query for the plan, then
 the runner. The one-column migration lives in a copy of ``migrations/tenant`` with two extra
 revisions on top of the product's head (``bench1`` for the run at concurrency 1, ``bench2`` for the run

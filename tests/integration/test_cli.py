@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cli import _ensure_demo
 from auth.operators import repository as operators_repository
 from auth.operators.tokens import Audience, TokenSigner
+from cli.serving import ensure_demo
 from core.db import Database
 from core.jobs import outbox_session_info
 from core.settings import AuthSettings, Settings
@@ -73,8 +73,8 @@ def test_tenant_lifecycle_through_the_cli(settings: Settings) -> None:
 
 async def test_dev_bootstrap_is_idempotent(settings: Settings, tmp_path: Path) -> None:
     dev_settings = settings.model_copy(update={"data_dir": str(tmp_path)})
-    first = await _ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
-    second = await _ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
+    first = await ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
+    second = await ensure_demo(dev_settings, Database(dev_settings.db, session_info=outbox_session_info()))
     assert first == second
     saved = json.loads((tmp_path / "dev-credentials.json").read_text())
     assert saved["operator_email"] == "operator@example.com"

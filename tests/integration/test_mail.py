@@ -13,8 +13,8 @@ import typer
 from markupsafe import escape
 from typer.testing import CliRunner
 
-from api.cli_mail import mail_app
 from auth.staff import repository as staff_repository
+from cli.mail import mail_app
 from core.db import Database
 from core.jobs import RetryLater
 from core.settings import Settings, get_settings
@@ -217,7 +217,7 @@ async def test_outbox_holds_the_message_and_the_cli_lists_and_shows_it(outbox_se
     assert str(escape(SHOP)) in html
 
     cli = typer.Typer()
-    cli.add_typer(mail_app, name="mail")  # as api/cli.py mounts it
+    cli.add_typer(mail_app, name="mail")  # as cli/main.py mounts it
     env = {"COMMERCE_DATA_DIR": outbox_settings.data_dir, "COMMERCE_MAIL__HOST": "", "COLUMNS": "250"}
     runner = CliRunner()
     listed = runner.invoke(cli, ["mail", "outbox"], env=env)

@@ -14,8 +14,9 @@ from pydantic import SecretStr
 from starlette.types import Receive, Scope, Send
 from typer.testing import CliRunner
 
-from api import cli
 from api.server import uvicorn_options
+from cli import serving
+from cli.main import app as commerce
 from core.settings import AuthSettings, HttpSettings, Settings
 from tests.fixtures.oauth import origin
 from tests.fixtures.tenants import TenantHandle
@@ -158,12 +159,12 @@ def test_serve_and_dev_run_uvicorn_with_the_head_limits(
     command_settings = settings.model_copy(
         update={"auth": AuthSettings(secret_key=SecretStr("k" * 40)), "celery": celery}
     )
-    monkeypatch.setattr(cli, "_settings", lambda **_: command_settings)
-    monkeypatch.setattr(cli, "_migrate_all", lambda *args, **kwargs: None)
-    monkeypatch.setattr(cli, "_ensure_demo", _no_demo)
-    monkeypatch.setattr(cli, "_print_quickstart", lambda *args: None)
+    monkeypatch.setattr(serving, "load_settings", lambda **_: command_settings)
+    monkeypatch.setattr(serving, "migrate_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(serving, "ensure_demo", _no_demo)
+    monkeypatch.setattr(serving, "_print_quickstart", lambda *args: None)
 
-    result = CliRunner().invoke(cli.app, [command, "--port", "1"])
+    result = CliRunner().invoke(commerce, [command, "--port", "1"])
 
     assert result.exit_code == 0, result.output
     protocol = ran["http"]

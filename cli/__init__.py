@@ -1,0 +1,1 @@
+"""The ``commerce`` command-line adapter (entry point ``cli.main:main``)."""
