@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from auth.oauth.errors import InsecureTransport
-from auth.oauth.server import HttpRequest, HttpResponse
+from auth.oauth.wire import HttpRequest, HttpResponse
 from core.errors import InvalidInput
 from core.settings import AuthSettings
 from core.validation import invalid_fields

@@ -28,7 +28,9 @@ from auth.customers.schemas import CustomerSignUp
 from auth.oauth import interaction
 from auth.oauth import service as oauth_service
 from auth.oauth.interaction import Interaction
-from auth.oauth.server import OAuthStore, TenantOAuthServer, run_sync
+from auth.oauth.server import TenantOAuthServer
+from auth.oauth.store import OAuthStore
+from auth.oauth.wire import run_sync
 from commerce.customers import service as commerce_customers
 from commerce.shop import service as shop_service
 from core.errors import Problem

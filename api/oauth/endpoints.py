@@ -10,7 +10,8 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from api.oauth.adapter import FORM_CONTENT_TYPE, origin, text_query, to_http_request, to_response
 from api.oauth.authorize import OAuthServer
-from auth.oauth.server import metadata, run_sync
+from auth.oauth.server import metadata
+from auth.oauth.wire import run_sync
 
 router = APIRouter(tags=["oauth"], dependencies=[Depends(text_query)])
 # authlib reads client credentials itself (Basic, or client_id/client_secret in the form); this documents them.
