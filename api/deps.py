@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Header, Request, Response, Security
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import (
     HTTPAuthorizationCredentials,
@@ -297,3 +297,22 @@ async def if_match_version(
 
 
 IfMatch = Annotated[int | None, Depends(if_match_version)]
+
+
+def etag(version: int) -> str:
+    """The ``ETag`` of a resource at ``version``: what a client sends back in ``If-Match``."""
+    return f'"{version}"'
+
+
+V = TypeVar("V", bound="Versioned")
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+def tag(response: Response, resource: V) -> V:
+    """Set ``resource``'s ``ETag`` on ``response`` and hand the resource back (``return tag(response, found)``)."""
+    response.headers["ETag"] = etag(resource.version)
+    return resource

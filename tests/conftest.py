@@ -26,6 +26,7 @@ from core.logging import capture_context
 from core.settings import AuthSettings, CelerySettings, DatabaseSettings, Environment, MailSettings, Settings
 from tenants.fleet import migrate_public
 from tests.fixtures import databases
+from tests.fixtures.http import asgi_client
 from tests.fixtures.smtp import SmtpSink
 
 pytest_plugins = [
@@ -134,6 +135,5 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Real HTTP through the ASGI app."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.localhost") as http:
+    async with asgi_client(app) as http:
         yield http

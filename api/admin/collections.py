@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession
+from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession, tag
 from api.problems import problems
 from commerce.catalog import collections as collections_service
 from commerce.catalog.errors import (
@@ -36,10 +36,6 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 StartingAfter = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]
 
 
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
-
-
 @router.get("", response_model=CollectionList, operation_id="collections_list", responses=problems(InvalidCursor))
 async def list_collections(
     db: TenantSession, staff: ProductsRead, limit: Limit = DEFAULT_LIMIT, starting_after: StartingAfter = None
@@ -59,7 +55,7 @@ async def create_collection(
     body: CollectionCreate, db: TenantSession, staff: ProductsWrite, response: Response
 ) -> CollectionRead:
     collection = await collections_service.create_collection(db, body, actor=staff)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection
 
 
@@ -73,7 +69,7 @@ async def get_collection(
     collection_id: uuid.UUID, db: TenantSession, staff: ProductsRead, response: Response
 ) -> CollectionRead:
     collection = await collections_service.get_collection(db, collection_id)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection
 
 
@@ -92,7 +88,7 @@ async def update_collection(
     response: Response,
 ) -> CollectionRead:
     collection = await collections_service.update_collection(db, collection_id, body, if_match=if_match, actor=staff)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection
 
 
@@ -143,7 +139,7 @@ async def add_collection_products(
 ) -> CollectionRead:
     """Add products at the end (or at `position`); a product already in the collection moves there."""
     collection = await collections_service.add_products(db, collection_id, body, if_match=if_match, actor=staff)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection
 
 
@@ -163,7 +159,7 @@ async def set_collection_products(
 ) -> CollectionRead:
     """Replace the membership with `product_ids`, in that order (reordering is this call)."""
     collection = await collections_service.set_products(db, collection_id, body, if_match=if_match, actor=staff)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection
 
 
@@ -177,5 +173,5 @@ async def remove_collection_product(
     collection_id: uuid.UUID, product_id: uuid.UUID, db: TenantSession, staff: ProductsWrite, response: Response
 ) -> CollectionRead:
     collection = await collections_service.remove_product(db, collection_id, product_id, actor=staff)
-    _etag(response, collection.version)
+    tag(response, collection)
     return collection

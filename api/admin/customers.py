@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CustomersRead, CustomersWrite, IfMatch, TenantSession
+from api.deps import CustomersRead, CustomersWrite, IfMatch, TenantSession, tag
 from api.problems import problems
 from auth.customers.models import Customer
 from commerce.customers import privacy
@@ -41,11 +41,6 @@ router = APIRouter(prefix="/customers", tags=["admin: customers"])
 _NOT_FOUND = (CustomerNotFound, TenantNotFound)
 
 
-def _etag(response: Response, customer: Customer) -> Customer:
-    response.headers["ETag"] = f'"{customer.version}"'
-    return customer
-
-
 @router.get("", response_model=Page[CustomerRead], operation_id="customers_list", responses=problems(InvalidCursor))
 async def list_customers(
     db: TenantSession,
@@ -75,14 +70,14 @@ async def create_customer(
     body: CustomerCreate, db: TenantSession, staff: CustomersWrite, response: Response
 ) -> Customer:
     """Record a customer (with up to 10 addresses). They have no password until they reset it."""
-    return _etag(response, await customers_service.create_customer(db, body, actor=staff))
+    return tag(response, await customers_service.create_customer(db, body, actor=staff))
 
 
 @router.get(
     "/{customer_id}", response_model=CustomerRead, operation_id="customers_get", responses=problems(*_NOT_FOUND)
 )
 async def get_customer(customer_id: uuid.UUID, db: TenantSession, staff: CustomersRead, response: Response) -> Customer:
-    return _etag(response, await customers_service.get_customer(db, customer_id))
+    return tag(response, await customers_service.get_customer(db, customer_id))
 
 
 @router.patch(
@@ -101,7 +96,7 @@ async def update_customer(
 ) -> Customer:
     """Change the given fields. With `If-Match`, refuses (412) if the customer changed since that version."""
     customer = await customers_service.update_customer(db, customer_id, body, if_match=if_match, actor=staff)
-    return _etag(response, customer)
+    return tag(response, customer)
 
 
 @router.delete(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import IfMatch, InventoryRead, InventoryWrite, TenantSession
+from api.deps import IfMatch, InventoryRead, InventoryWrite, TenantSession, tag
 from api.problems import problems
 from commerce.inventory import service as inventory_service
 from commerce.inventory.errors import (
@@ -37,10 +37,6 @@ router = APIRouter(tags=["admin: inventory"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]
-
-
-def _etag(response: Response, resource: Location | InventoryLevel) -> None:
-    response.headers["ETag"] = f'"{resource.version}"'
 
 
 # --- locations -----------------------------------------------------------------------------------------
@@ -76,7 +72,7 @@ async def create_location(body: LocationCreate, db: TenantSession, staff: Invent
 )
 async def get_location(location_id: uuid.UUID, db: TenantSession, staff: InventoryRead, response: Response) -> Location:
     location = await inventory_service.get_location(db, location_id)
-    _etag(response, location)
+    tag(response, location)
     return location
 
 
@@ -96,7 +92,7 @@ async def update_location(
 ) -> Location:
     """Rename or (de)activate. Locations are never deleted: deactivate one to stop stock moving there."""
     location = await inventory_service.update_location(db, location_id, body, if_match=if_match, actor=staff)
-    _etag(response, location)
+    tag(response, location)
     return location
 
 
@@ -140,7 +136,7 @@ async def get_inventory_level(
     level_id: uuid.UUID, db: TenantSession, staff: InventoryRead, response: Response
 ) -> InventoryLevel:
     level = await inventory_service.get_level(db, level_id)
-    _etag(response, level)
+    tag(response, level)
     return level
 
 
@@ -156,7 +152,7 @@ async def adjust_inventory_level(
     """Add `delta` to `on_hand` of the variant at the location (the level is created at zero if needed).
     Concurrent adjustments all count; one that would take `on_hand` below zero is refused (409)."""
     level = await inventory_service.adjust(db, body, actor=staff)
-    _etag(response, level)
+    tag(response, level)
     return level
 
 
@@ -172,7 +168,7 @@ async def set_inventory_level(
     """Set `on_hand` to an absolute value. Compare-and-set with `expected_on_hand` (409 if it changed) or
     `If-Match` with the level's version (412 if it changed); nothing changes on a refusal."""
     level = await inventory_service.set_on_hand(db, body, if_match=if_match, actor=staff)
-    _etag(response, level)
+    tag(response, level)
     return level
 
 

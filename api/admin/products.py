@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession
+from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession, tag
 from api.problems import problems
 from commerce.catalog import service as catalog_service
 from commerce.catalog.errors import (
@@ -39,10 +39,6 @@ from tenants.errors import TenantNotFound
 router = APIRouter(prefix="/products", tags=["admin: products"])
 
 _WRITE_PROBLEMS = (HandleAlreadyExists, SkuAlreadyExists, VariantOptionsTaken, InvalidVariantOptions)
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 @router.get(
@@ -101,7 +97,7 @@ async def create_product(
 ) -> ProductRead:
     """Create a product, with its options, variants (and their prices) and media in one call."""
     product = await catalog_service.create_product(db, body, actor=staff)
-    _etag(response, product.version)
+    tag(response, product)
     return product
 
 
@@ -113,7 +109,7 @@ async def create_product(
 )
 async def get_product(product_id: uuid.UUID, db: TenantSession, staff: ProductsRead, response: Response) -> ProductRead:
     product = await catalog_service.get_product(db, product_id)
-    _etag(response, product.version)
+    tag(response, product)
     return product
 
 
@@ -133,7 +129,7 @@ async def update_product(
 ) -> ProductRead:
     """Change the given fields. With `If-Match`, refuses (412) if the product changed since that version."""
     product = await catalog_service.update_product(db, product_id, body, if_match=if_match, actor=staff)
-    _etag(response, product.version)
+    tag(response, product)
     return product
 
 
@@ -171,7 +167,7 @@ async def create_variant(
     product_id: uuid.UUID, body: VariantCreate, db: TenantSession, staff: ProductsWrite, response: Response
 ) -> VariantRead:
     variant = await catalog_service.create_variant(db, product_id, body, actor=staff)
-    _etag(response, variant.version)
+    tag(response, variant)
     return variant
 
 
@@ -185,7 +181,7 @@ async def get_variant(
     product_id: uuid.UUID, variant_id: uuid.UUID, db: TenantSession, staff: ProductsRead, response: Response
 ) -> VariantRead:
     variant = await catalog_service.get_variant(db, product_id, variant_id)
-    _etag(response, variant.version)
+    tag(response, variant)
     return variant
 
 
@@ -206,7 +202,7 @@ async def update_variant(
 ) -> VariantRead:
     """Change the given fields (`prices` replaces every price). `If-Match` carries the variant's version."""
     variant = await catalog_service.update_variant(db, product_id, variant_id, body, if_match=if_match, actor=staff)
-    _etag(response, variant.version)
+    tag(response, variant)
     return variant
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import IfMatch, SettingsRead, SettingsWrite, TenantRead, TenantSession
+from api.deps import IfMatch, SettingsRead, SettingsWrite, TenantRead, TenantSession, etag
 from api.problems import problems
 from api.responses import model_response
 from commerce.shop import service as shop_service
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/shop", tags=["admin: shop"])
 async def get_shop(reader: TenantRead, staff: SettingsRead) -> Response:
     """The shop's settings. The `ETag` (and `version`) go back in `If-Match` to update safely."""
     shop = await shop_service.read_shop(reader)
-    return model_response(ShopRead, shop, headers={"ETag": f'"{shop["version"]}"'})
+    return model_response(ShopRead, shop, headers={"ETag": etag(shop["version"])})
 
 
 @router.patch(
@@ -31,4 +31,4 @@ async def get_shop(reader: TenantRead, staff: SettingsRead) -> Response:
 async def update_shop(body: ShopUpdate, db: TenantSession, staff: SettingsWrite, if_match: IfMatch) -> Response:
     """Change the shop's settings. With `If-Match`, refuses (412) if they changed since that version."""
     shop = await shop_service.update_shop(db, body, if_match=if_match)
-    return model_response(ShopRead, shop, headers={"ETag": f'"{shop["version"]}"'})
+    return model_response(ShopRead, shop, headers={"ETag": etag(shop["version"])})

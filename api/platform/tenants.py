@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CurrentOperator, IfMatch, PublicSession, State
+from api.deps import CurrentOperator, IfMatch, PublicSession, State, tag
 from api.problems import problems
 from auth.errors import InvalidToken
 from commerce.provisioning import provision_tenant
@@ -81,8 +81,7 @@ async def list_tenants(
 @router.get("/{tenant_id}", response_model=TenantRead, operation_id="tenants_get", responses=problems(TenantNotFound))
 async def get_tenant(tenant_id: uuid.UUID, db: PublicSession, operator: CurrentOperator, response: Response) -> Tenant:
     tenant = await tenants_service.get_tenant(db, tenant_id)
-    response.headers["ETag"] = f'"{tenant.version}"'
-    return tenant
+    return tag(response, tenant)
 
 
 @router.patch(

@@ -34,6 +34,7 @@ from tenants.ddl import TenantMigrations
 from tenants.fleet import FleetMigrator, FleetPlan, migrate_public
 from tests.fixtures import citus, databases
 from tests.fixtures.auth import OperatorHandle
+from tests.fixtures.http import asgi_client
 from tests.fixtures.migrations import BAD, GOOD, planted
 from tests.fixtures.tenants import MakeTenant, TenantHandle, provision_through_api
 from tests.integration.test_fleet import run_cli
@@ -94,7 +95,7 @@ async def one_connection_client(settings: Settings) -> AsyncIterator[httpx.Async
     """The real app on a pool of one connection to the coordinator: every request reuses one backend."""
     one = settings.model_copy(update={"db": settings.db.model_copy(update={"pool_size": 1, "max_overflow": 0})})
     app: FastAPI = create_app(one, listen_for_tenant_changes=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
+    async with asgi_client(app) as http:
         yield http
     await app.state.commerce.database.dispose()
 
@@ -345,8 +346,7 @@ async def test_rebalancing_moves_whole_schemas_while_the_api_serves_them(rebalan
         async with database.public_session() as db:
             await operators_service.create_operator(db, Passwords(settings.auth), email=email, password=password)
             await db.commit()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.localhost") as http:
+        async with asgi_client(app) as http:
             login = await http.post("/platform/v1/auth/token", json={"email": email, "password": password})
             operator = OperatorHandle(email, password, {"authorization": f"Bearer {login.json()['access_token']}"})
             tenants = [

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ProgrammingError
 from api.app import create_app
 from core.roundtrips import RoundTripCounter
 from core.settings import Settings
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import RegisterClient, origin, token_request
 from tests.fixtures.staff import MakeApiKey
 from tests.fixtures.tenants import TenantHandle
@@ -38,7 +39,7 @@ class CountedApp:
         self, method: str, url: str, *, base_url: str = "http://api.localhost", **kwargs: object
     ) -> tuple[httpx.Response, int]:
         """One request, and the round trips to PostgreSQL it made."""
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=base_url) as http:
+        async with asgi_client(self.app, base_url) as http:
             self.counter.reset()
             response = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
             return response, self.counter.round_trips

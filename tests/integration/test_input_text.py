@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from core.validation import Text, control_character
 from tests.fixtures.auth import OperatorHandle
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import Browser, RegisterClient, origin, shopper_token
 from tests.fixtures.tenants import TenantHandle
 
@@ -197,7 +198,7 @@ async def test_every_string_field_of_every_operation_refuses_nul(
     }
     walked = probes((await client.get("/openapi.json")).json())
     failures: list[str] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         for probe in walked:
             headers = next((h for prefix, h in credentials.items() if probe.path.startswith(prefix)), {})
             kwargs: dict[str, Any] = {"params": probe.params, "headers": headers}
@@ -224,7 +225,7 @@ async def test_oauth_forms_and_the_authorization_request_refuse_nul(
 ) -> None:
     storefront = await register_client(tenant_a, kind="confidential")
     failures: list[str] = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         for field in AUTHORIZE_QUERY:
             params = {name: "sample" for name in AUTHORIZE_QUERY} | {field: NUL}
             for method in ("GET", "POST"):

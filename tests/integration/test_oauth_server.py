@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import (
     REDIRECT_URI,
     Browser,
@@ -59,7 +60,7 @@ async def _tokens(app: FastAPI, tenant: TenantHandle, browser: Browser, storefro
 
 
 async def _profile(app: FastAPI, tenant: TenantHandle, access_token: str) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant)) as http:
+    async with asgi_client(app, origin(tenant)) as http:
         return await http.get("/storefront/v1/customer", headers={"authorization": f"Bearer {access_token}"})
 
 
@@ -226,7 +227,7 @@ async def test_client_credentials_for_a_confidential_client_only(
     assert granted.status_code == 200, granted.text
     assert granted.json()["scope"] == "storefront:catalog"  # never a shopper's scope
     assert "refresh_token" not in granted.json()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         bearer = {"authorization": f"Bearer {granted.json()['access_token']}"}
         assert (await http.get("/storefront/v1/shop", headers=bearer)).status_code == 200
         assert (await http.get("/storefront/v1/customer", headers=bearer)).status_code == 403
@@ -266,7 +267,7 @@ async def test_tokens_of_tenant_a_are_refused_on_tenant_b(
     assert on_b.status_code == 401
     assert "email" not in on_b.text
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_b)) as http:
+    async with asgi_client(app, origin(tenant_b)) as http:
         introspected = await http.post(
             "/oauth/introspect",
             data={"token": tokens["access_token"]},
@@ -275,7 +276,7 @@ async def test_tokens_of_tenant_a_are_refused_on_tenant_b(
     assert introspected.status_code == 200
     assert introspected.json() == {"active": False}
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         own = await http.post(
             "/oauth/introspect",
             data={"token": tokens["access_token"]},

@@ -16,6 +16,7 @@ from core.db import Database
 from core.logging import JsonFormatter
 from core.settings import Settings
 from tenants.resolution import CHANGES_CHANNEL, listen_for_changes
+from tests.fixtures.http import asgi_client
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -54,7 +55,7 @@ async def test_database_outage_is_reported_as_503_problems(settings: Settings) -
         update={"db": settings.db.model_copy(update={"url": "postgresql+psycopg://nobody@127.0.0.1:1/none"})}
     )
     app = create_app(broken, listen_for_tenant_changes=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
+    async with asgi_client(app) as http:
         response = await http.get("/readyz")
         tenant_route = await http.get("/admin/v1/shop", headers={"x-tenant": "acme"})
     await app.state.commerce.database.dispose()

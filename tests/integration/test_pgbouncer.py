@@ -19,7 +19,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from core.settings import Settings
+from tests.fixtures.http import asgi_client
 from tests.fixtures.staff import MakeApiKey
 from tests.fixtures.tenants import TenantHandle
 
@@ -93,9 +93,7 @@ async def test_concurrent_tenants_through_one_pgbouncer_server_connection_never_
     bounced_app: FastAPI, tenant_a: TenantHandle, tenant_b: TenantHandle, make_api_key: MakeApiKey
 ) -> None:
     keys = {t.slug: await make_api_key(t, ["settings:write"]) for t in (tenant_a, tenant_b)}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=bounced_app), base_url="http://api.localhost"
-    ) as http:
+    async with asgi_client(bounced_app) as http:
 
         async def read(tenant: TenantHandle, by_key: bool) -> str:
             headers = keys[tenant.slug].headers if by_key else tenant.headers

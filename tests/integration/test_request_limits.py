@@ -18,6 +18,7 @@ from api.server import uvicorn_options
 from cli import serving
 from cli.main import app as commerce
 from core.settings import AuthSettings, HttpSettings, Settings
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import origin
 from tests.fixtures.tenants import TenantHandle
 
@@ -54,7 +55,7 @@ async def test_a_chunked_body_over_the_limit_is_a_413_problem(
 
 
 async def test_an_oauth_form_over_the_limit_is_a_413_problem(app: object, tenant_a: TenantHandle) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:  # type: ignore[arg-type]
+    async with asgi_client(app, origin(tenant_a)) as http:
         response = await http.post("/oauth/token", data={"client_id": "x" * 1_100_000})
 
     assert response.status_code == 413

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.fixtures.auth import OperatorHandle
+from tests.fixtures.http import asgi_client
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -48,9 +49,9 @@ async def test_every_kind_of_answer_forbids_sniffing(client: httpx.AsyncClient, 
 
 
 async def test_hsts_only_over_https(app: FastAPI) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://api.localhost") as https:
+    async with asgi_client(app, "https://api.localhost") as https:
         secure = await https.get("/healthz")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
+    async with asgi_client(app) as http:
         plain = await http.get("/healthz")
 
     assert secure.headers["strict-transport-security"].startswith("max-age=")

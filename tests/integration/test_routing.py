@@ -17,6 +17,7 @@ from auth.staff.models import StaffMember
 from core.db import Database, ScopedSession
 from core.errors import NoSchemaScope
 from core.settings import Settings
+from tests.fixtures.http import asgi_client
 from tests.fixtures.tenants import TenantHandle
 
 
@@ -29,7 +30,7 @@ async def single_connection_settings(settings: Settings) -> Settings:
 async def one_connection_client(single_connection_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app on a pool of exactly one connection: every request reuses the same backend."""
     app: FastAPI = create_app(single_connection_settings, listen_for_tenant_changes=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.localhost") as http:
+    async with asgi_client(app) as http:
         yield http
     await app.state.commerce.database.dispose()
 

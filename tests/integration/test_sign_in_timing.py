@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
@@ -21,6 +20,7 @@ from auth.passwords import Passwords
 from auth.staff.models import StaffMember, StaffRole
 from core.db import Database
 from core.settings import AuthSettings, RateLimitSettings, Settings
+from tests.fixtures.http import asgi_client
 from tests.fixtures.tenants import TenantHandle
 
 ROUNDS = 25
@@ -59,8 +59,7 @@ async def test_every_failed_sign_in_path_costs_the_same(
     }
     samples: dict[str, list[float]] = {case: [] for case in cases}
     order = random.Random(10)
-    transport = httpx.ASGITransport(app=slow_hashing_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.localhost") as http:
+    async with asgi_client(slow_hashing_app) as http:
         for round_number in range(ROUNDS + 1):
             for case in order.sample(list(cases), len(cases)):
                 email = cases[case]

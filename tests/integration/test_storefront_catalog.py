@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.fixtures.catalog import MakeCollection, MakeProduct, MakePublishableKey
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import RegisterClient, origin, token_request
 from tests.fixtures.tenants import TenantHandle
 
@@ -154,10 +155,10 @@ async def test_storefront_oauth_tokens_need_the_catalog_scope(
         assert granted.status_code == 200, granted.text
         tokens[name] = granted.json()["access_token"]
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         ok = await http.get("/storefront/v1/products", headers={"authorization": f"Bearer {tokens['catalog']}"})
         scoped_out = await http.get("/storefront/v1/products", headers={"authorization": f"Bearer {tokens['carts']}"})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_b)) as http:
+    async with asgi_client(app, origin(tenant_b)) as http:
         other = await http.get("/storefront/v1/products", headers={"authorization": f"Bearer {tokens['catalog']}"})
     assert ok.status_code == 200
     assert (scoped_out.status_code, scoped_out.json()["required_scope"]) == (403, "storefront:catalog")
@@ -168,7 +169,7 @@ async def test_a_publishable_keys_origins_may_call_from_a_browser(
     app: FastAPI, tenant_a: TenantHandle, make_publishable_key: MakePublishableKey
 ) -> None:
     key = await make_publishable_key(tenant_a, allowed_origins=[WEB_SHOP])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         preflight = await http.options(
             "/storefront/v1/products",
             headers={"origin": WEB_SHOP, "access-control-request-method": "GET"},

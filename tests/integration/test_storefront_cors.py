@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 from fastapi import FastAPI
 
+from tests.fixtures.http import asgi_client
 from tests.fixtures.oauth import RegisterClient, origin
 from tests.fixtures.tenants import TenantHandle
 
@@ -23,7 +23,7 @@ async def test_registered_origin_passes_preflight_and_reads_responses(
     app: FastAPI, tenant_a: TenantHandle, register_client: RegisterClient
 ) -> None:
     await register_client(tenant_a)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         preflight = await http.options("/oauth/token", headers=_preflight(STOREFRONT))
         response = await http.get("/storefront/v1/shop", headers={"origin": STOREFRONT})
 
@@ -38,7 +38,7 @@ async def test_registered_origin_passes_preflight_and_reads_responses(
 
 async def test_other_origins_are_refused(app: FastAPI, tenant_a: TenantHandle, register_client: RegisterClient) -> None:
     await register_client(tenant_a)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_a)) as http:
+    async with asgi_client(app, origin(tenant_a)) as http:
         preflight = await http.options("/oauth/token", headers=_preflight("https://evil.example.com"))
         response = await http.get("/storefront/v1/shop", headers={"origin": "https://evil.example.com"})
 
@@ -52,7 +52,7 @@ async def test_one_tenants_storefront_origin_is_not_anothers(
     app: FastAPI, tenant_a: TenantHandle, tenant_b: TenantHandle, register_client: RegisterClient
 ) -> None:
     await register_client(tenant_a)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=origin(tenant_b)) as http:
+    async with asgi_client(app, origin(tenant_b)) as http:
         preflight = await http.options("/oauth/token", headers=_preflight(STOREFRONT))
 
     assert preflight.status_code == 403
