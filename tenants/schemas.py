@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -15,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.schemas import ResourceRead
 from core.validation import DisplayName, reject_explicit_nulls
 from tenants.models import TenantStatus
 
@@ -76,11 +76,8 @@ class TenantDomainRead(BaseModel):
     created_at: datetime
 
 
-class TenantRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class TenantRead(ResourceRead):
     object: str = "tenant"
-    id: uuid.UUID
     slug: str
     name: str
     status: TenantStatus

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from auth import scopes
 from core.clock import utcnow
+from core.schemas import ResourceRead
 from core.validation import Text
 
 
@@ -31,11 +31,8 @@ class ApiKeyCreate(BaseModel):
         return sorted(set(value))
 
 
-class ApiKeyRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ApiKeyRead(ResourceRead):
     object: str = "api_key"
-    id: uuid.UUID
     name: str
     last_four: str = Field(description="The key's last four characters, to tell keys apart.")
     scopes: list[str]

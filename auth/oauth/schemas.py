@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from auth import scopes
 from auth.oauth.models import ClientKind
+from core.schemas import ResourceRead
 from core.validation import Text
 
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
@@ -86,11 +86,8 @@ class OAuthClientUpdate(BaseModel):
         return None if value is None else _check_scopes(value)
 
 
-class OAuthClientRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class OAuthClientRead(ResourceRead):
     object: str = "oauth_client"
-    id: uuid.UUID
     client_id: str
     name: str
     kind: ClientKind

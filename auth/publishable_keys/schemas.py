@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from core.schemas import ResourceRead
 from core.validation import Text
 
 
@@ -32,11 +32,8 @@ class PublishableKeyCreate(BaseModel):
     )
 
 
-class PublishableKeyRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PublishableKeyRead(ResourceRead):
     object: str = "publishable_key"
-    id: uuid.UUID
     name: str
     last_four: str = Field(description="The key's last four characters, to tell keys apart.")
     scopes: list[str] = Field(description="Always `storefront:catalog`: public catalog reads.")

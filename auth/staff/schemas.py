@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from auth.staff.models import StaffRole
+from core.schemas import ResourceRead
 from core.validation import DisplayName, Text, reject_explicit_nulls
 
 
@@ -34,11 +35,8 @@ StaffEmail = Annotated[EmailStr, AfterValidator(_lowercase)]
 _ROLE = "`admin`, `staff` or `read_only`. `owner` is refused (422): ownership moves only by transfer."
 
 
-class StaffMemberRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class StaffMemberRead(ResourceRead):
     object: str = "staff_member"
-    id: uuid.UUID
     email: str
     name: str
     role: StaffRole

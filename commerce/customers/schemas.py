@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from core.schemas import ResourceRead
 from core.validation import MultilineText, Text, reject_explicit_nulls
 
 MAX_TAGS = 50
@@ -100,11 +101,8 @@ class AddressUpdate(BaseModel):
         return self
 
 
-class AddressRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AddressRead(ResourceRead):
     object: str = "customer_address"
-    id: uuid.UUID
     customer_id: uuid.UUID
     first_name: str
     last_name: str
@@ -161,11 +159,8 @@ class CustomerUpdate(BaseModel):
         return self
 
 
-class CustomerRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CustomerRead(ResourceRead):
     object: str = "customer"
-    id: uuid.UUID
     email: str
     first_name: str
     last_name: str
@@ -188,11 +183,8 @@ class CustomerRead(BaseModel):
 # --- the shopper's own profile (storefront) ------------------------------------------------------------
 
 
-class ProfileRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ProfileRead(ResourceRead):
     object: str = "customer"
-    id: uuid.UUID
     email: str
     name: str
     first_name: str
@@ -221,11 +213,8 @@ class ProfileUpdate(BaseModel):
 # --- GDPR data exports ---------------------------------------------------------------------------------
 
 
-class DataExportRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class DataExportRead(ResourceRead):
     object: str = "customer_data_export"
-    id: uuid.UUID
     customer_id: uuid.UUID
     status: str = Field(description="`pending` until the job has built the document, then `succeeded`.")
     created_at: datetime

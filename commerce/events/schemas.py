@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from core.schemas import ResourceRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +25,8 @@ class EventActor(BaseModel):
     id: uuid.UUID
 
 
-class EventRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class EventRead(ResourceRead):
     object: str = "event"
-    id: uuid.UUID
     sequence: int = Field(description="Increases by one per event of the shop, in commit order.")
     type: str = Field(examples=["product.updated"])
     resource_id: uuid.UUID

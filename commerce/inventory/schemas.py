@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from commerce.inventory.models import MERCHANT_REASONS, AdjustmentReason
+from core.schemas import ResourceRead
 from core.validation import DisplayName, Text, reject_explicit_nulls
 
 MAX_QUANTITY = 1_000_000_000  # far below int4's range: sums of a few levels never overflow
@@ -42,11 +43,8 @@ class LocationUpdate(BaseModel):
         return self
 
 
-class LocationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class LocationRead(ResourceRead):
     object: str = "location"
-    id: uuid.UUID
     name: str
     is_active: bool
     version: int
@@ -54,11 +52,8 @@ class LocationRead(BaseModel):
     updated_at: datetime
 
 
-class LevelRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class LevelRead(ResourceRead):
     object: str = "inventory_level"
-    id: uuid.UUID
     variant_id: uuid.UUID
     location_id: uuid.UUID
     on_hand: int = Field(description="Units physically at the location.")
@@ -103,11 +98,8 @@ class LevelSet(BaseModel):
     reference: Reference | None = None
 
 
-class AdjustmentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AdjustmentRead(ResourceRead):
     object: str = "inventory_adjustment"
-    id: uuid.UUID
     level_id: uuid.UUID
     variant_id: uuid.UUID
     location_id: uuid.UUID
