@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, literal, tuple_
 
 from core.errors import InvalidCursor
 
@@ -41,3 +43,20 @@ async def cursor_row(starting_after: str | None, load: Callable[[uuid.UUID], Awa
     if row is None:
         raise InvalidCursor()
     return row
+
+
+class Keyed(Protocol):
+    """A row a page can continue after: the default order of lists is ``(created_at, id)``."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+def after_row(created_at: Any, id_: Any, row: Keyed, *, descending: bool = False) -> ColumnElement[bool]:
+    """The keyset condition "comes after ``row``" for a list ordered by ``(created_at, id)`` (or newest first)."""
+    position = tuple_(created_at, id_)
+    seen = tuple_(literal(row.created_at), literal(row.id))
+    return position < seen if descending else position > seen

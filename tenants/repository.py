@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, literal, select, tuple_
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.pagination import after_row
 from tenants.models import Tenant, TenantDomain, TenantStatus
 
 
@@ -32,7 +33,7 @@ async def list_page(db: AsyncSession, limit: int, *, after: Tenant | None, statu
     if status is not None:
         query = query.where(Tenant.status == status)
     if after is not None:
-        query = query.where(tuple_(Tenant.created_at, Tenant.id) > tuple_(literal(after.created_at), literal(after.id)))
+        query = query.where(after_row(Tenant.created_at, Tenant.id, after))
     return list((await db.scalars(query)).all())
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.staff.models import StaffMember
+from core.pagination import after_row
 
 
 async def get_by_email(db: AsyncSession, email: str) -> StaffMember | None:
@@ -41,9 +42,7 @@ async def list_page(db: AsyncSession, limit: int, *, after: StaffMember | None) 
     """``limit + 1`` members in creation order (ties broken by id), after the ``after`` member if given."""
     query = select(StaffMember).order_by(StaffMember.created_at, StaffMember.id).limit(limit + 1)
     if after is not None:
-        query = query.where(
-            tuple_(StaffMember.created_at, StaffMember.id) > tuple_(literal(after.created_at), literal(after.id))
-        )
+        query = query.where(after_row(StaffMember.created_at, StaffMember.id, after))
     return list((await db.scalars(query)).all())
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.customers.models import Customer
 from commerce.customers.models import CustomerAddress, CustomerDataExport
+from core.pagination import after_row
 
 
 def _escape_like(value: str) -> str:
@@ -73,9 +74,7 @@ async def list_page(
     """``limit + 1`` customers in creation order (ties by id) matching the filters, after ``after`` if given."""
     query = _filtered(select(Customer), q=q, email=email, external_id=external_id, tag=tag)
     if after is not None:
-        query = query.where(
-            tuple_(Customer.created_at, Customer.id) > tuple_(literal(after.created_at), literal(after.id))
-        )
+        query = query.where(after_row(Customer.created_at, Customer.id, after))
     return list(await db.scalars(query.order_by(Customer.created_at, Customer.id).limit(limit + 1)))
 
 

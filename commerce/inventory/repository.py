@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from commerce.inventory.models import (
     ReservationStatus,
 )
 from commerce.shop.models import ShopSettings
+from core.pagination import after_row
 
 # --- variants (read only) -------------------------------------------------------------------------------
 
@@ -49,9 +50,7 @@ async def get_location(db: AsyncSession, location_id: uuid.UUID, *, lock: bool =
 async def list_locations(db: AsyncSession, limit: int, *, after: Location | None) -> list[Location]:
     query = select(Location).order_by(Location.created_at, Location.id).limit(limit + 1)
     if after is not None:
-        query = query.where(
-            tuple_(Location.created_at, Location.id) > tuple_(literal(after.created_at), literal(after.id))
-        )
+        query = query.where(after_row(Location.created_at, Location.id, after))
     return list(await db.scalars(query))
 
 
@@ -136,9 +135,7 @@ async def list_levels(
     if available_lt is not None:
         query = query.where(InventoryLevel.available < available_lt)
     if after is not None:
-        query = query.where(
-            tuple_(InventoryLevel.created_at, InventoryLevel.id) > tuple_(literal(after.created_at), literal(after.id))
-        )
+        query = query.where(after_row(InventoryLevel.created_at, InventoryLevel.id, after))
     return list(await db.scalars(query.order_by(InventoryLevel.created_at, InventoryLevel.id).limit(limit + 1)))
 
 
@@ -214,10 +211,7 @@ async def list_adjustments(
         if value is not None:
             query = query.where(column == value)
     if after is not None:
-        query = query.where(
-            tuple_(InventoryAdjustment.created_at, InventoryAdjustment.id)
-            < tuple_(literal(after.created_at), literal(after.id))
-        )
+        query = query.where(after_row(InventoryAdjustment.created_at, InventoryAdjustment.id, after, descending=True))
     order = (InventoryAdjustment.created_at.desc(), InventoryAdjustment.id.desc())
     return list(await db.scalars(query.order_by(*order).limit(limit + 1)))
 
