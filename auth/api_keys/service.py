@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import scopes
+from auth import keys, scopes
 from auth.api_keys import repository
 from auth.api_keys.errors import ApiKeyLimitReached, ApiKeyNotFound
 from auth.api_keys.models import ApiKey
 from auth.api_keys.schemas import ApiKeyCreate
-from auth.credentials import Surface, Verified, credentials_changed
+from auth.credentials import Surface, Verified
 from auth.errors import InvalidToken
 from auth.principals import Principal, PrincipalKind
 from auth.runtime import AuthRuntime
@@ -62,19 +62,11 @@ async def list_keys(db: AsyncSession) -> list[ApiKey]:
 async def roll_key(db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, key_id: uuid.UUID) -> tuple[ApiKey, str]:
     """Replace the key's secret: the old secret stops working at once, the id, name and scopes stay."""
     key = await _get(db, key_id)
-    secret = new_secret(SecretKind.API_KEY)
-    key.secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
-    key.last_four = secret[-4:]
-    await db.flush()
-    await credentials_changed(db)
-    return key, secret
+    return key, await keys.roll_secret(db, auth, tenant, key, SecretKind.API_KEY)
 
 
 async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
-    key = await _get(db, key_id)
-    key.revoked_at = utcnow()
-    await db.flush()
-    await credentials_changed(db)
+    await keys.revoke(db, await _get(db, key_id))
 
 
 async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, secret: str) -> Principal:

@@ -12,8 +12,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import scopes
-from auth.credentials import Surface, Verified, credentials_changed
+from auth import keys, scopes
+from auth.credentials import Surface, Verified
 from auth.errors import InvalidToken
 from auth.principals import Principal, PrincipalKind
 from auth.publishable_keys import repository
@@ -22,7 +22,6 @@ from auth.publishable_keys.models import PublishableKey
 from auth.publishable_keys.schemas import PublishableKeyCreate
 from auth.runtime import AuthRuntime
 from auth.secrets import SecretKind, new_secret
-from core.clock import utcnow
 from core.db import TenantReader
 from tenants.context import TenantContext
 
@@ -63,19 +62,11 @@ async def roll_key(
 ) -> tuple[PublishableKey, str]:
     """Replace the key: the old one stops working at once; id, name and origins stay."""
     key = await _get(db, key_id)
-    secret = new_secret(SecretKind.PUBLISHABLE_KEY)
-    key.secret_hash = auth.hasher.hash(secret, tenant_id=tenant.id)
-    key.last_four = secret[-4:]
-    await db.flush()
-    await credentials_changed(db)
-    return key, secret
+    return key, await keys.roll_secret(db, auth, tenant, key, SecretKind.PUBLISHABLE_KEY)
 
 
 async def revoke_key(db: AsyncSession, key_id: uuid.UUID) -> None:
-    key = await _get(db, key_id)
-    key.revoked_at = utcnow()
-    await db.flush()
-    await credentials_changed(db)
+    await keys.revoke(db, await _get(db, key_id))
 
 
 async def authenticate(reader: TenantReader, auth: AuthRuntime, tenant: TenantContext, secret: str) -> Principal:
