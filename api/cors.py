@@ -18,19 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.middleware import TENANT_SCOPE_KEY
 from api.problems import send_problem
 from auth.oauth import service as oauth_service
+from auth.oauth.errors import OriginNotAllowed
 from auth.publishable_keys import service as publishable_keys_service
 from core.db import Database
-from core.errors import Forbidden
 from tenants.context import TenantContext, tenant_session
 
 CORS_PATHS = ("/storefront/", "/oauth/token", "/oauth/revoke", "/.well-known/oauth-authorization-server")
 _ALLOWED_HEADERS = "authorization, content-type, idempotency-key, if-match"
 _EXPOSED_HEADERS = "etag, retry-after, www-authenticate, x-request-id"
-
-
-class OriginNotAllowed(Forbidden):
-    code = "origin_not_allowed"
-    title = "This origin is not a registered storefront of the shop."
 
 
 class StorefrontCorsMiddleware:

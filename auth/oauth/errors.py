@@ -31,3 +31,8 @@ class InvalidPostLogoutRedirect(BadRequest):
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
     title = "The form expired or did not come from this site. Go back and try again."
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    title = "This origin is not a registered storefront of the shop."

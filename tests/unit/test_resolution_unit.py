@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -30,14 +29,17 @@ def test_hostname_normalisation(host: str | None, expected: str | None) -> None:
 
 
 def test_cache_remembers_hits_and_misses_until_the_ttl() -> None:
-    cache = TenantCache(ttl_seconds=0.05, max_entries=10)
+    now = [1_000.0]
+    cache = TenantCache(ttl_seconds=5, max_entries=10, clock=lambda: now[0])
     tenant = _tenant()
     cache.put(("slug", "acme"), tenant)
     cache.put(("slug", "ghost"), None)
+    now[0] += 4.9
     assert cache.get(("slug", "acme")) == (True, tenant)
     assert cache.get(("slug", "ghost")) == (True, None)
-    time.sleep(0.06)
+    now[0] += 0.2  # past the TTL: moved, not waited for
     assert cache.get(("slug", "acme")) == (False, None)
+    assert cache.get(("slug", "ghost")) == (False, None)
 
 
 def test_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
