@@ -15,6 +15,7 @@ class ShopSettings(TenantBase):
     __table_args__ = (
         CheckConstraint("id = 1", "single_row"),
         CheckConstraint("default_currency ~ '^[A-Z]{3}$'", "default_currency"),
+        CheckConstraint("checkout_reservation_ttl_seconds BETWEEN 60 AND 86400", "checkout_reservation_ttl"),
     )
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1, autoincrement=False)
@@ -24,6 +25,9 @@ class ShopSettings(TenantBase):
     support_email: Mapped[str | None] = mapped_column(String(320))
     # Storefronts show exact stock counts only if the merchant opts in; otherwise only `available_for_sale`.
     show_inventory_quantities: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Checkout holds the cart's stock while the shopper pays (revision 0010): on by default, for 15 minutes.
+    reserve_stock_at_checkout: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    checkout_reservation_ttl_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default=text("900"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -17,6 +17,8 @@ _READ_COLUMNS = (
     _shop.c.timezone,
     _shop.c.support_email,
     _shop.c.show_inventory_quantities,
+    _shop.c.reserve_stock_at_checkout,
+    _shop.c.checkout_reservation_ttl_seconds,
     _shop.c.version,
     _shop.c.updated_at,
 )

@@ -16,6 +16,8 @@ class ShopRead(BaseModel):
     timezone: str = Field(description="IANA time zone of the shop.")
     support_email: str | None
     show_inventory_quantities: bool = Field(description="Whether storefronts see exact stock counts.")
+    reserve_stock_at_checkout: bool = Field(description="Whether checkout holds the cart's stock while the shopper pays.")
+    checkout_reservation_ttl_seconds: int = Field(description="How long checkout holds that stock (seconds).")
     version: int = Field(description="Send it back in If-Match to update safely.")
     updated_at: datetime
 
@@ -31,9 +33,24 @@ class ShopUpdate(BaseModel):
         default=None, description="Let storefronts see exact stock counts (otherwise only `available_for_sale`)."
     )
 
+    reserve_stock_at_checkout: bool | None = Field(
+        default=None, description="Hold the cart's stock from checkout until payment (default on)."
+    )
+    checkout_reservation_ttl_seconds: int | None = Field(
+        default=None, ge=60, le=86_400, description="How long checkout holds that stock, in seconds (default 900)."
+    )
+
     @model_validator(mode="after")
     def _required_fields_stay_set(self) -> ShopUpdate:
-        reject_explicit_nulls(self, "name", "default_currency", "timezone", "show_inventory_quantities")
+        reject_explicit_nulls(
+            self,
+            "name",
+            "default_currency",
+            "timezone",
+            "show_inventory_quantities",
+            "reserve_stock_at_checkout",
+            "checkout_reservation_ttl_seconds",
+        )
         return self
 
 

@@ -1,0 +1,43 @@
+"""Cart problems. A guest cart asked for without its secret (or with a wrong one) is ``cart_not_found``, exactly
+like a cart that does not exist: a cart id alone reveals nothing."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, InvalidInput, NotFound
+
+
+class CartNotFound(NotFound):
+    code = "cart_not_found"
+    title = "The cart does not exist, or this credential may not use it."
+
+
+class CartClosed(Conflict):
+    code = "cart_closed"
+    title = "The cart is completed or expired; start a new cart."
+
+
+class CartLineNotFound(NotFound):
+    code = "cart_line_not_found"
+    title = "The cart has no such line."
+
+
+class VariantNotForSale(InvalidInput):
+    code = "variant_not_for_sale"
+    title = "The variant does not exist, is not active, or has no price in the cart's currency."
+
+
+class CartLineLimitReached(InvalidInput):
+    code = "cart_line_limit_reached"
+    title = "The cart holds the largest number of lines allowed."
+
+
+class CartNeedsContact(Conflict):
+    code = "cart_incomplete"
+    title = "The cart cannot be checked out yet: see `missing` for what it needs."
+
+
+class CartNotMine(Conflict):
+    """A signed-in shopper's token cannot create a guest cart and a guest cannot create a shopper's."""
+
+    code = "cart_owner_mismatch"
+    title = "This credential cannot own the cart it asked for."
