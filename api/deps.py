@@ -233,6 +233,17 @@ _publishable_key = HTTPBearer(
 )
 
 
+async def _key_or_token(request: Request, reader: TenantReader, authorization: str | None) -> tuple[Principal, bool]:
+    """The publishable key or storefront OAuth token of this tenant in ``Authorization``; True if it is a key."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise InvalidToken()
+    auth, tenant = request.app.state.commerce.auth, _tenant_of(request)
+    if kind_of(secret) is SecretKind.PUBLISHABLE_KEY:
+        return await publishable_keys_service.authenticate(reader, auth, tenant, secret), True
+    return await storefront_service.authenticate(reader, auth, tenant, secret), False
+
+
 async def catalog_reader(
     request: Request,
     reader: TenantRead,
@@ -240,17 +251,27 @@ async def catalog_reader(
     authorization: Annotated[str | None, Depends(_storefront_oauth)],
 ) -> Principal:
     """A publishable key of this tenant, or one of its storefront OAuth tokens holding ``storefront:catalog``."""
-    scheme, _, secret = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        raise InvalidToken()
-    auth, tenant = request.app.state.commerce.auth, _tenant_of(request)
-    if kind_of(secret) is SecretKind.PUBLISHABLE_KEY:
-        principal = await publishable_keys_service.authenticate(reader, auth, tenant, secret)
-    else:
-        principal = await storefront_service.authenticate(reader, auth, tenant, secret)
+    principal, _ = await _key_or_token(request, reader, authorization)
     principal.require("storefront:catalog")
     return principal
 
+
+async def cart_principal(
+    request: Request,
+    reader: TenantRead,
+    _publishable: Annotated[HTTPAuthorizationCredentials | None, Depends(_publishable_key)],
+    authorization: Annotated[str | None, Depends(_storefront_oauth)],
+) -> Principal:
+    """A publishable key of this tenant (guest carts: a cart is as public as the page that holds the key, and its
+    own secret guards it), or one of its storefront OAuth tokens holding ``storefront:carts``."""
+    principal, is_key = await _key_or_token(request, reader, authorization)
+    if not is_key:
+        principal.require("storefront:carts")
+    return principal
+
+
+# Carts: a publishable key, or a storefront token with ``storefront:carts`` (a shopper's makes the shopper's cart).
+CartPrincipal = Annotated[Principal, Security(cart_principal, scopes=["storefront:carts"])]
 
 # Public catalog reads: a publishable key or a storefront token with ``storefront:catalog``.
 CatalogReader = Annotated[Principal, Security(catalog_reader, scopes=["storefront:catalog"])]

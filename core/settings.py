@@ -148,6 +148,8 @@ class CelerySettings(BaseModel):
     usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
     # How often checkout's expired stock reservations are swept (per active tenant, through the fan-out).
     reservation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    # How often idle carts expire and abandoned checkouts give their stock and PaymentIntent up.
+    cart_sweep_interval_seconds: float = Field(default=300.0, gt=0)
 
     @property
     def broker(self) -> str:
@@ -247,6 +249,14 @@ class StripeSettings(BaseModel):
         return bool(self.secret_key.get_secret_value())
 
 
+class CheckoutSettings(BaseModel):
+    """Carts and checkout (docs/checkout.md). The stock reservation's TTL is the shop's own setting."""
+
+    # An open cart expires after this long without a change (a guest's sooner: nobody can sign in to find it).
+    guest_cart_ttl_seconds: int = Field(default=7 * 86_400, ge=3_600)
+    shopper_cart_ttl_seconds: int = Field(default=30 * 86_400, ge=3_600)
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(default=True, validation_alias=AliasChoices("json_format", "json"))
@@ -278,6 +288,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = RateLimitSettings()
     sentry: SentrySettings = SentrySettings()
     stripe: StripeSettings = StripeSettings()
+    checkout: CheckoutSettings = CheckoutSettings()
 
     database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "COMMERCE_DATABASE_URL"))
     redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "COMMERCE_REDIS_URL"))

@@ -17,7 +17,9 @@ import auth.publishable_keys.models
 import auth.staff.models
 import billing.models
 import billing.payments.models
+import commerce.carts.models
 import commerce.catalog.models
+import commerce.checkout.models
 import commerce.customers.models
 import commerce.events.models
 import commerce.inventory.models

@@ -41,3 +41,26 @@ class CartNotMine(Conflict):
 
     code = "cart_owner_mismatch"
     title = "This credential cannot own the cart it asked for."
+
+
+class CartLinesUnavailable(Conflict):
+    """``lines``: each line no longer for sale, with its reason (``deleted``, ``not_active``, ``not_priced``)."""
+
+    code = "cart_lines_unavailable"
+    title = "Some lines of the cart are no longer for sale; remove them and check out again."
+
+
+class CartLinesChanged(Conflict):
+    """``lines``: each line whose price changed since the cart was last changed. The cart now shows the new
+    prices (its ``version`` moved on): check the totals and check out again."""
+
+    code = "cart_prices_changed"
+    title = "Prices in the cart changed; review the new totals and check out again."
+    keeps_changes = True
+
+
+class OutOfStock(Conflict):
+    """``lines``: the line(s) whose variant has not enough stock left."""
+
+    code = "out_of_stock"
+    title = "Not enough stock is left for some lines of the cart."

@@ -16,7 +16,9 @@ class ShopRead(BaseModel):
     timezone: str = Field(description="IANA time zone of the shop.")
     support_email: str | None
     show_inventory_quantities: bool = Field(description="Whether storefronts see exact stock counts.")
-    reserve_stock_at_checkout: bool = Field(description="Whether checkout holds the cart's stock while the shopper pays.")
+    reserve_stock_at_checkout: bool = Field(
+        description="Whether checkout holds the cart's stock while the shopper pays."
+    )
     checkout_reservation_ttl_seconds: int = Field(description="How long checkout holds that stock (seconds).")
     version: int = Field(description="Send it back in If-Match to update safely.")
     updated_at: datetime
