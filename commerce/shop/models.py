@@ -28,6 +28,8 @@ class ShopSettings(TenantBase):
     # Checkout holds the cart's stock while the shopper pays (revision 0010): on by default, for 15 minutes.
     reserve_stock_at_checkout: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     checkout_reservation_ttl_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default=text("900"))
+    # Catalog prices and shipping rates include tax (VAT style) rather than having it added (US style).
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

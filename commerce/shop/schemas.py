@@ -20,6 +20,9 @@ class ShopRead(BaseModel):
         description="Whether checkout holds the cart's stock while the shopper pays."
     )
     checkout_reservation_ttl_seconds: int = Field(description="How long checkout holds that stock (seconds).")
+    prices_include_tax: bool = Field(
+        description="Whether catalog prices and shipping rates include tax (see docs/pricing.md)."
+    )
     version: int = Field(description="Send it back in If-Match to update safely.")
     updated_at: datetime
 
@@ -41,6 +44,9 @@ class ShopUpdate(BaseModel):
     checkout_reservation_ttl_seconds: int | None = Field(
         default=None, ge=60, le=86_400, description="How long checkout holds that stock, in seconds (default 900)."
     )
+    prices_include_tax: bool | None = Field(
+        default=None, description="Catalog prices and shipping rates include tax (true) or exclude it (false)."
+    )
 
     @model_validator(mode="after")
     def _required_fields_stay_set(self) -> ShopUpdate:
@@ -52,6 +58,7 @@ class ShopUpdate(BaseModel):
             "show_inventory_quantities",
             "reserve_stock_at_checkout",
             "checkout_reservation_ttl_seconds",
+            "prices_include_tax",
         )
         return self
 

@@ -1,0 +1,102 @@
+"""Shipping: which rates apply to a cart, and what each costs it.
+
+The rules:
+
+* A destination is covered by the zones that list its subdivision (``"US-CA"``) or, if none does, by the zones
+  that list its country (``"US"``): the most specific zones win, so a merchant can price one state apart.
+* A rate applies when it has an amount in the cart's currency and its conditions hold: the subtotal (all lines,
+  before discounts) within ``[min_subtotal, max_subtotal)`` in that currency, and the weight (grams, the lines
+  that require shipping) within ``[min_weight_grams, max_weight_grams)``. A subtotal condition without a value
+  in the cart's currency does not hold.
+* The rate is free (amount 0) when the subtotal reaches its ``free_above`` threshold in the cart's currency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.catalog.models import WeightUnit
+from commerce.shipping import repository
+from commerce.shipping.models import ShippingRate, ShippingZone
+
+# Exact definitions (the international avoirdupois pound and ounce).
+GRAMS_PER_UNIT: dict[WeightUnit, Decimal] = {
+    WeightUnit.G: Decimal(1),
+    WeightUnit.KG: Decimal(1000),
+    WeightUnit.OZ: Decimal("28.349523125"),
+    WeightUnit.LB: Decimal("453.59237"),
+}
+
+
+def weight_in_grams(weight: Decimal | None, unit: WeightUnit | str) -> int | None:
+    """A variant's weight in whole grams (half-even), for ``QuoteLine.weight_grams``; None if it has none."""
+    if weight is None:
+        return None
+    return int((weight * GRAMS_PER_UNIT[WeightUnit(unit)]).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def regions_of(country: str, subdivision: str | None) -> list[str]:
+    return [country] if subdivision is None else [f"{country}-{subdivision}", country]
+
+
+def delivery_estimate(min_days: int | None, max_days: int | None) -> str | None:
+    """A shopper's reading of the estimate: "2-5 days", "3 days", "up to 5 days", "from 2 days"."""
+    if min_days is not None and max_days is not None:
+        return f"{min_days} days" if min_days == max_days else f"{min_days}-{max_days} days"
+    if max_days is not None:
+        return f"up to {max_days} days"
+    if min_days is not None:
+        return f"from {min_days} days"
+    return None
+
+
+def _within(value: int, low: int | None, high: int | None) -> bool:
+    return (low is None or value >= low) and (high is None or value < high)
+
+
+def rate_applies(rate: ShippingRate, *, currency: str, subtotal: int, weight_grams: int) -> bool:
+    if currency not in rate.prices:
+        return False
+    for bounds in (rate.min_subtotal, rate.max_subtotal):
+        if bounds and currency not in bounds:
+            return False
+    return _within(subtotal, rate.min_subtotal.get(currency), rate.max_subtotal.get(currency)) and _within(
+        weight_grams, rate.min_weight_grams, rate.max_weight_grams
+    )
+
+
+def rate_amount(rate: ShippingRate, *, currency: str, subtotal: int) -> int:
+    threshold = rate.free_above.get(currency)
+    return 0 if threshold is not None and subtotal >= threshold else rate.prices[currency]
+
+
+def most_specific(
+    found: Sequence[tuple[ShippingRate, ShippingZone]], country: str, subdivision: str | None
+) -> list[tuple[ShippingRate, ShippingZone]]:
+    if subdivision is not None:
+        specific = [pair for pair in found if f"{country}-{subdivision}" in pair[1].regions]
+        if specific:
+            return specific
+    return [pair for pair in found if country in pair[1].regions]
+
+
+async def applicable_rates(
+    db: AsyncSession, *, country: str, subdivision: str | None, currency: str, subtotal: int, weight_grams: int
+) -> list[tuple[ShippingRate, ShippingZone]]:
+    """The rates a cart to this destination may choose, in zone then rate creation order."""
+    found = await repository.rates_in_zones_covering(db, regions_of(country, subdivision))
+    return [
+        (rate, zone)
+        for rate, zone in most_specific(found, country, subdivision)
+        if rate_applies(rate, currency=currency, subtotal=subtotal, weight_grams=weight_grams)
+    ]
+
+
+def find_rate(
+    rates: Sequence[tuple[ShippingRate, ShippingZone]], rate_id: uuid.UUID
+) -> tuple[ShippingRate, ShippingZone] | None:
+    return next((pair for pair in rates if pair[0].id == rate_id), None)
