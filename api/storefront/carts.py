@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Response
 from api.deps import CartPrincipal, IfMatch, State, Tenant, TenantSession, etag
 from api.problems import problems
 from commerce.carts import service as carts_service
-from commerce.carts._pricing_fallback import DiscountCodeNotFound, DiscountNotApplicable, ShippingRateUnavailable
 from commerce.carts.errors import (
     CartClosed,
     CartLineLimitReached,
@@ -34,6 +33,7 @@ from commerce.carts.schemas import (
     cart_body,
 )
 from commerce.carts.service import CartCaller
+from commerce.pricing import DiscountCodeNotFound, DiscountNotApplicable, ShippingRateUnavailable
 from core.clock import utcnow
 from core.errors import VersionMismatch
 from core.validation import Text

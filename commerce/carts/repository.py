@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from commerce.carts.models import Cart, CartStatus
-from commerce.catalog.models import Product, ProductStatus, Variant, VariantPrice, WeightUnit
+from commerce.catalog.models import Product, ProductStatus, Variant, VariantPrice
+from commerce.pricing import weight_in_grams
 
 
 async def get_cart(db: AsyncSession, cart_id: uuid.UUID, *, lock: bool = False) -> Cart | None:
@@ -46,14 +46,6 @@ class VariantFacts:
     weight_grams: int | None
 
 
-_GRAMS = {
-    WeightUnit.G: Decimal(1),
-    WeightUnit.KG: Decimal(1000),
-    WeightUnit.OZ: Decimal("28.349523125"),
-    WeightUnit.LB: Decimal("453.59237"),
-}
-
-
 async def variant_facts(
     db: AsyncSession, variant_ids: Sequence[uuid.UUID], currency: str
 ) -> dict[uuid.UUID, VariantFacts]:
@@ -80,7 +72,6 @@ async def variant_facts(
     )
     facts: dict[uuid.UUID, VariantFacts] = {}
     for row in await db.execute(query):
-        weight = None if row[9] is None else int((row[9] * _GRAMS[row[10]]).to_integral_value())
         facts[row[0]] = VariantFacts(
             variant_id=row[0],
             product_id=row[1],
@@ -91,7 +82,7 @@ async def variant_facts(
             price=row[6],
             tax_class=row[7],
             requires_shipping=row[8],
-            weight_grams=weight,
+            weight_grams=weight_in_grams(row[9], row[10]),
         )
     return facts
 

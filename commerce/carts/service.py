@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principals import Principal, PrincipalKind
 from auth.secrets import SecretHasher, SecretKind, new_secret
 from commerce.carts import repository, totals
-from commerce.carts._pricing_fallback import ShippingOption, shipping_options
 from commerce.carts.errors import (
     CartClosed,
     CartLineLimitReached,
@@ -45,6 +44,7 @@ from commerce.carts.schemas import (
     cart_body,
 )
 from commerce.events import service as events
+from commerce.pricing import ShippingOption, shipping_options
 from commerce.shop import service as shop_service
 from core.errors import InvalidInput, VersionMismatch
 from core.settings import CheckoutSettings

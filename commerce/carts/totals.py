@@ -19,7 +19,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.carts import repository
-from commerce.carts._pricing_fallback import (
+from commerce.carts.errors import CartLinesChanged, CartLinesUnavailable
+from commerce.carts.models import Cart
+from commerce.carts.repository import VariantFacts
+from commerce.pricing import (
     Destination,
     DiscountCodeNotFound,
     DiscountNotApplicable,
@@ -29,9 +32,6 @@ from commerce.carts._pricing_fallback import (
     ShippingRateUnavailable,
     quote,
 )
-from commerce.carts.errors import CartLinesChanged, CartLinesUnavailable
-from commerce.carts.models import Cart
-from commerce.carts.repository import VariantFacts
 
 
 def _jsonable(value: Any) -> Any:
