@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,3 +107,20 @@ async def customer_uses(
     if excluding_order is not None:
         query = query.where(DiscountRedemption.order_id != excluding_order)
     return int(await db.scalar(query) or 0)
+
+
+async def unclaim_order(db: AsyncSession, order_id: uuid.UUID) -> uuid.UUID | None:
+    """Delete the order's redemption and give its use back (checkout's hold on a use, released); the discount's id,
+    or None if the order had none."""
+    discount_id = await db.scalar(
+        delete(DiscountRedemption)
+        .where(DiscountRedemption.order_id == order_id)
+        .returning(DiscountRedemption.discount_id)
+    )
+    if discount_id is not None:
+        await db.execute(
+            update(Discount)
+            .where(Discount.id == discount_id, Discount.times_used > 0)
+            .values(times_used=Discount.times_used - 1)
+        )
+    return discount_id

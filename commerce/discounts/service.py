@@ -117,5 +117,11 @@ async def redeem(
                 raise DiscountNotApplicable(reason=NotApplicableReason.CUSTOMER_LIMIT_REACHED)
 
 
+async def release(db: AsyncSession, *, order_id: uuid.UUID) -> None:
+    """Undo ``redeem`` for an order that will not be placed after all (checkout holds a use from the moment the
+    shopper is sent to pay; an abandoned or refused checkout gives it back). No-op without a redemption."""
+    await repository.unclaim_order(db, order_id)
+
+
 def eligible_count(product_ids: Sequence[uuid.UUID], eligible: frozenset[uuid.UUID] | None) -> int:
     return len(product_ids) if eligible is None else sum(1 for product_id in product_ids if product_id in eligible)

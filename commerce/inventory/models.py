@@ -90,6 +90,7 @@ class AdjustmentReason(StrEnum):
     RESERVATION_CREATED = "reservation_created"
     RESERVATION_RELEASED = "reservation_released"
     RESERVATION_EXPIRED = "reservation_expired"
+    ORDER_PLACED = "order_placed"  # an order took the units: reserved (or available) -> committed
 
 
 MERCHANT_REASONS = frozenset(
@@ -139,6 +140,7 @@ class ReservationStatus(StrEnum):
     ACTIVE = "active"
     RELEASED = "released"
     EXPIRED = "expired"
+    COMMITTED = "committed"  # the order was placed: its units moved from reserved to committed
 
 
 class Reservation(TenantBase):

@@ -93,9 +93,10 @@ async def change_quantity(
     *,
     on_hand: int = 0,
     reserved: int = 0,
+    committed: int = 0,
     condition: Any = None,
 ) -> InventoryLevel | None:
-    """Add to ``on_hand``/``reserved`` of the level matching ``level_filter`` where ``condition`` holds, in one
+    """Add to ``on_hand``/``reserved``/``committed`` of the level matching ``level_filter`` where ``condition`` holds, in one
     statement; the updated level, or None if no level matched (missing, or the condition failed)."""
     query = update(InventoryLevel).where(*level_filter)
     if condition is not None:
@@ -103,6 +104,7 @@ async def change_quantity(
     query = query.values(
         on_hand=InventoryLevel.on_hand + on_hand,
         reserved=InventoryLevel.reserved + reserved,
+        committed=InventoryLevel.committed + committed,
         version=InventoryLevel.version + 1,
         updated_at=func.now(),
     ).returning(InventoryLevel)
@@ -225,6 +227,18 @@ async def get_reservation(db: AsyncSession, reservation_id: uuid.UUID, *, lock: 
         query = query.with_for_update().execution_options(populate_existing=True)
     reservation: Reservation | None = await db.scalar(query)
     return reservation
+
+
+async def lock_active_reservations(db: AsyncSession, reference: str) -> list[Reservation]:
+    """The reference's active reservations, locked, in variant order."""
+    query = (
+        select(Reservation)
+        .where(Reservation.reference == reference, Reservation.status == ReservationStatus.ACTIVE)
+        .order_by(Reservation.variant_id, Reservation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(await db.scalars(query))
 
 
 async def lock_due_reservations(db: AsyncSession, now: datetime, limit: int) -> list[Reservation]:

@@ -10,6 +10,9 @@
 * ``release`` (the cart is abandoned or emptied) and ``expire_due`` (the beat sweep,
   ``inventory.expire_reservations``) give the units back; each is done once (the reservation's status moves
   from ``active`` under a row lock), so a release racing the sweep never gives units back twice.
+* ``commit`` (an order was placed) moves a reference's units from ``reserved`` to ``committed``, or takes
+  available stock directly for a line no longer held (never below zero: ``insufficient_stock``);
+  ``release_reference`` gives back all of a reference's active reservations (a checkout canceled).
 * Every change of ``reserved`` is a ledger row (``reservation_created|released|expired``) and an
   ``inventory_level.updated`` event. A caller reserving several variants in one transaction should do so in
   variant id order, so two checkouts lock levels in the same order.
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,17 +47,55 @@ async def reserve(
     actor: Principal | None = None,
 ) -> Reservation:
     """Hold ``quantity`` units of the variant for ``reference`` until ``expires_at`` (see the module's rules)."""
+    reservation, change = await _reserve(db, variant_id, quantity, reference, expires_at, location_id)
+    if change is not None:
+        await log_change(db, change, actor)
+    return reservation
+
+
+async def reserve_many(
+    db: AsyncSession,
+    lines: Sequence[tuple[uuid.UUID, int]],
+    *,
+    reference: str,
+    expires_at: datetime,
+    actor: Principal | None = None,
+) -> list[Reservation]:
+    """Hold several variants for one reference (a checkout): in variant id order, every level changed before any
+    ledger row or event is written, so two checkouts never wait on each other in opposite orders. All or nothing:
+    ``InsufficientStock`` names the first variant short of stock (the caller's transaction rolls back)."""
+    held: list[Reservation] = []
+    changes: list[Change] = []
+    for variant_id, quantity in sorted(lines):
+        reservation, change = await _reserve(db, variant_id, quantity, reference, expires_at, None)
+        held.append(reservation)
+        if change is not None:
+            changes.append(change)
+    await log_changes(db, changes, actor)
+    return held
+
+
+async def _reserve(
+    db: AsyncSession,
+    variant_id: uuid.UUID,
+    quantity: int,
+    reference: str,
+    expires_at: datetime,
+    location_id: uuid.UUID | None,
+) -> tuple[Reservation, Change | None]:
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     variant = await repository.get_variant(db, variant_id)
     if variant is None:
         raise UnknownVariant(variant_id=str(variant_id))
-    held_at: uuid.UUID | None = None
+    change: Change | None = None
     if variant.track_inventory:
-        held_at = await _hold(db, variant_id, quantity, location_id, backorder=variant.allow_backorder, actor=actor)
+        change = await _take(
+            db, variant_id, quantity, location_id, backorder=variant.allow_backorder, into=QuantityName.RESERVED
+        )
     reservation = Reservation(
         variant_id=variant_id,
-        location_id=held_at,
+        location_id=change.level.location_id if change is not None else None,
         quantity=quantity,
         reference=reference,
         expires_at=expires_at,
@@ -61,36 +103,125 @@ async def reserve(
     )
     db.add(reservation)
     await db.flush()
-    return reservation
+    return reservation, change
 
 
-async def _hold(
+async def _take(
     db: AsyncSession,
     variant_id: uuid.UUID,
     quantity: int,
     location_id: uuid.UUID | None,
     *,
     backorder: bool,
-    actor: Principal | None,
-) -> uuid.UUID | None:
+    into: QuantityName,
+    reference: str | None = None,
+) -> Change | None:
+    """Add ``quantity`` to the ``into`` quantity (reserved or committed) of the first active location whose
+    ``available`` covers it (any active location for a backorder); the change made, or None for a backorder with
+    no active location. ``InsufficientStock`` if no location can."""
     locations = [location.id for location in await repository.active_locations(db)]
     if location_id is not None:
         locations = [location for location in locations if location == location_id]
     covers = None if backorder else InventoryLevel.available >= quantity
+    reason = AdjustmentReason.RESERVATION_CREATED if into is QuantityName.RESERVED else AdjustmentReason.ORDER_PLACED
     for candidate in locations:
         if backorder:
             await repository.ensure_level(db, variant_id, candidate)
         level = await repository.change_quantity(
-            db, repository.at(variant_id, candidate), reserved=quantity, condition=covers
+            db, repository.at(variant_id, candidate), condition=covers, **{into.value: quantity}
         )
         if level is not None:
-            await log_change(
-                db, Change(level, QuantityName.RESERVED, quantity, AdjustmentReason.RESERVATION_CREATED), actor
-            )
-            return candidate
+            return Change(level, into, quantity, reason, reference)
     if backorder:
         return None  # no active location to hold it at: a backorder is available all the same
     raise InsufficientStock(variant_id=str(variant_id), requested=quantity)
+
+
+async def commit(
+    db: AsyncSession,
+    lines: Sequence[tuple[uuid.UUID, int]],
+    *,
+    reference: str,
+    at: datetime,
+    actor: Principal | None = None,
+) -> None:
+    """An order took these units: move them to ``committed``, in variant id order, all or nothing.
+
+    A line whose reservation for ``reference`` is still active moves from ``reserved`` to ``committed`` at the
+    reservation's location (one conditional ``UPDATE``; the reservation becomes ``committed``). A line without one
+    (the shop does not reserve, or the reservation expired or was released) takes available stock directly, under
+    the same rule as ``reserve``: ``InsufficientStock`` if none is left, never a negative quantity. Ledger rows
+    (``order_placed``) and events are written after every level changed.
+    """
+    active = {
+        reservation.variant_id: reservation for reservation in await repository.lock_active_reservations(db, reference)
+    }
+    changes: list[Change] = []
+    for variant_id, quantity in sorted(lines):
+        reservation = active.pop(variant_id, None)
+        if reservation is not None and reservation.quantity != quantity:  # held for another quantity: start over
+            ended = await _end(db, reservation, ReservationStatus.RELEASED, AdjustmentReason.RESERVATION_RELEASED, at)
+            changes.extend([ended] if ended is not None else [])
+            reservation = None
+        if reservation is not None:
+            changes.extend(await _commit_reservation(db, reservation, at))
+            continue
+        variant = await repository.get_variant(db, variant_id)
+        if variant is None:
+            raise UnknownVariant(variant_id=str(variant_id))
+        if not variant.track_inventory:
+            continue
+        change = await _take(
+            db,
+            variant_id,
+            quantity,
+            None,
+            backorder=variant.allow_backorder,
+            into=QuantityName.COMMITTED,
+            reference=reference,
+        )
+        if change is not None:
+            changes.append(change)
+    for leftover in active.values():  # held for a line the order no longer has
+        change = await _end(db, leftover, ReservationStatus.RELEASED, AdjustmentReason.RESERVATION_RELEASED, at)
+        if change is not None:
+            changes.append(change)
+    await log_changes(db, changes, actor)
+
+
+async def _commit_reservation(db: AsyncSession, reservation: Reservation, at: datetime) -> list[Change]:
+    reservation.status = ReservationStatus.COMMITTED
+    reservation.ended_at = at
+    await db.flush()
+    if reservation.location_id is None:
+        return []
+    quantity = reservation.quantity
+    level = await repository.change_quantity(
+        db,
+        repository.at(reservation.variant_id, reservation.location_id),
+        reserved=-quantity,
+        committed=quantity,
+        condition=InventoryLevel.reserved >= quantity,
+    )
+    if level is None:  # the variant was deleted since (its levels went with it)
+        return []
+    reason, reference = AdjustmentReason.ORDER_PLACED, reservation.reference
+    return [
+        Change(level, QuantityName.RESERVED, -quantity, reason, reference),
+        Change(level, QuantityName.COMMITTED, quantity, reason, reference),
+    ]
+
+
+async def release_reference(db: AsyncSession, reference: str, *, at: datetime, actor: Principal | None = None) -> int:
+    """Give back every active reservation of ``reference`` (a checkout canceled or failed); returns how many."""
+    changes: list[Change] = []
+    ended = await repository.lock_active_reservations(db, reference)
+    for reservation in ended:
+        change = await _end(db, reservation, ReservationStatus.RELEASED, AdjustmentReason.RESERVATION_RELEASED, at)
+        if change is not None:
+            changes.append(change)
+    await log_changes(db, changes, actor)
+    return len(ended)
 
 
 async def release(db: AsyncSession, reservation_id: uuid.UUID, *, actor: Principal | None = None) -> Reservation:
