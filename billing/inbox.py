@@ -184,3 +184,14 @@ HANDLERS: dict[str, Handler] = {
     "capability.updated": _sync_account,
     "account.application.deauthorized": _deauthorize,
 }
+
+
+def register(handlers: dict[str, Handler]) -> None:
+    """Add handlers of event types billing does not handle itself: the payment events, whose handlers live in
+    ``commerce`` (billing may not import it), are registered by the process factories (``workers.app``) before
+    any event is received or processed. Registering the same handler again is harmless."""
+    for event_type, handler in handlers.items():
+        existing = HANDLERS.get(event_type)
+        if existing is not None and existing is not handler:
+            raise ValueError(f"a handler of {event_type} is already registered")
+        HANDLERS[event_type] = handler

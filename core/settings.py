@@ -295,6 +295,8 @@ class CheckoutSettings(BaseModel):
     # An open cart expires after this long without a change (a guest's sooner: nobody can sign in to find it).
     guest_cart_ttl_seconds: int = Field(default=7 * 86_400, ge=3_600)
     shopper_cart_ttl_seconds: int = Field(default=30 * 86_400, ge=3_600)
+    # An unpaid checkout this old is let go: its intent canceled at Stripe, its holds (if still there) released.
+    abandoned_checkout_seconds: int = Field(default=86_400, ge=900)
 
 
 class LogSettings(BaseModel):

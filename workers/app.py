@@ -22,6 +22,7 @@ from typing import Any, cast
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from commerce.checkout import webhooks as checkout_webhooks
 from core import outbox
 from core.jobs import Job
 from core.logging import tenant_slug_var
@@ -81,6 +82,9 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     for module in TASK_MODULES:  # declares the tasks (no side effects beyond the declarations)
         importlib.import_module(module)
+    # The payment events' handlers live in commerce, which billing's inbox may not import: registered here, in
+    # every process that receives (the API builds this app too) or processes (the worker) Stripe events.
+    checkout_webhooks.install()
 
     broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)
@@ -111,6 +115,12 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "task": "tenants.fan_out",
                 "schedule": settings.celery.reservation_sweep_interval_seconds,
                 "kwargs": {"task_name": "inventory.expire_reservations"},
+            },
+            # Idle carts expire; checkouts nobody paid give their intent up.
+            "checkout.sweep": {
+                "task": "tenants.fan_out",
+                "schedule": settings.celery.cart_sweep_interval_seconds,
+                "kwargs": {"task_name": "checkout.sweep"},
             },
             # The webhook inbox's safety net: events whose processing job was lost are queued again.
             "billing.retry_pending_events": {

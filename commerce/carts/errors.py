@@ -31,18 +31,6 @@ class CartLineLimitReached(InvalidInput):
     title = "The cart holds the largest number of lines allowed."
 
 
-class CartNeedsContact(Conflict):
-    code = "cart_incomplete"
-    title = "The cart cannot be checked out yet: see `missing` for what it needs."
-
-
-class CartNotMine(Conflict):
-    """A signed-in shopper's token cannot create a guest cart and a guest cannot create a shopper's."""
-
-    code = "cart_owner_mismatch"
-    title = "This credential cannot own the cart it asked for."
-
-
 class CartLinesUnavailable(Conflict):
     """``lines``: each line no longer for sale, with its reason (``deleted``, ``not_active``, ``not_priced``)."""
 

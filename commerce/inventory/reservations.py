@@ -60,6 +60,7 @@ async def reserve_many(
     reference: str,
     expires_at: datetime,
     actor: Principal | None = None,
+    deferred: list[Change] | None = None,
 ) -> list[Reservation]:
     """Hold several variants for one reference (a checkout): in variant id order, every level changed before any
     ledger row or event is written, so two checkouts never wait on each other in opposite orders. All or nothing:
@@ -71,7 +72,7 @@ async def reserve_many(
         held.append(reservation)
         if change is not None:
             changes.append(change)
-    await log_changes(db, changes, actor)
+    await _log(db, changes, actor, deferred)
     return held
 
 
@@ -144,6 +145,7 @@ async def commit(
     reference: str,
     at: datetime,
     actor: Principal | None = None,
+    deferred: list[Change] | None = None,
 ) -> None:
     """An order took these units: move them to ``committed``, in variant id order, all or nothing.
 
@@ -186,7 +188,7 @@ async def commit(
         change = await _end(db, leftover, ReservationStatus.RELEASED, AdjustmentReason.RESERVATION_RELEASED, at)
         if change is not None:
             changes.append(change)
-    await log_changes(db, changes, actor)
+    await _log(db, changes, actor, deferred)
 
 
 async def _commit_reservation(db: AsyncSession, reservation: Reservation, at: datetime) -> list[Change]:
@@ -212,7 +214,14 @@ async def _commit_reservation(db: AsyncSession, reservation: Reservation, at: da
     ]
 
 
-async def release_reference(db: AsyncSession, reference: str, *, at: datetime, actor: Principal | None = None) -> int:
+async def release_reference(
+    db: AsyncSession,
+    reference: str,
+    *,
+    at: datetime,
+    actor: Principal | None = None,
+    deferred: list[Change] | None = None,
+) -> int:
     """Give back every active reservation of ``reference`` (a checkout canceled or failed); returns how many."""
     changes: list[Change] = []
     ended = await repository.lock_active_reservations(db, reference)
@@ -220,8 +229,17 @@ async def release_reference(db: AsyncSession, reference: str, *, at: datetime, a
         change = await _end(db, reservation, ReservationStatus.RELEASED, AdjustmentReason.RESERVATION_RELEASED, at)
         if change is not None:
             changes.append(change)
-    await log_changes(db, changes, actor)
+    await _log(db, changes, actor, deferred)
     return len(ended)
+
+
+async def _log(db: AsyncSession, changes: list[Change], actor: Principal | None, deferred: list[Change] | None) -> None:
+    """Log now, or hand the changes to a caller that changes more levels first (``deferred``: it logs them all
+    with ``commerce.inventory.service.log_changes`` once its last level changed)."""
+    if deferred is not None:
+        deferred.extend(changes)
+    else:
+        await log_changes(db, changes, actor)
 
 
 async def release(db: AsyncSession, reservation_id: uuid.UUID, *, actor: Principal | None = None) -> Reservation:

@@ -1,0 +1,118 @@
+"""Checkout end to end over real HTTP, the real SDK against the Stripe fake: cart -> PaymentIntent -> paid ->
+confirm -> one order; the refusals before payment; JPY and KWD amounts and the plan's fee."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from billing.fees import application_fee
+from core.db import Database
+from core.settings import Settings
+from tests.fakes.stripe_server import FakeStripe
+from tests.fixtures.checkout import Shop, count, level_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_a_paid_cart_becomes_one_order(shop: Shop, stripe_fake: FakeStripe, database: Database) -> None:
+    variant = await shop.variant(stock=5)
+    cart = await shop.cart(variant, quantity=2)
+    started = await cart.checkout()
+    assert started.status_code == 200, started.text
+    checkout = started.json()
+    intent = checkout["payment_intent"]
+    assert checkout["amount"] == 3998
+    assert intent["client_secret"].startswith(intent["id"])
+    assert intent["stripe_account"] == shop.tenant.account_id
+    assert await level_of(database, shop, variant) == (5, 0, 2)  # held while the shopper pays
+
+    not_yet = await cart.confirm()
+    assert not_yet.status_code == 409
+    assert not_yet.json()["code"] == "payment_not_completed"
+
+    stripe_fake.pay(intent["id"])
+    confirmed = await cart.confirm()
+    assert confirmed.status_code == 200, confirmed.text
+    order = confirmed.json()["order"]
+    assert order["number"] >= 1001
+    assert confirmed.json()["status"] == "completed"
+    assert await level_of(database, shop, variant) == (5, 2, 0)
+    again = await cart.confirm()
+    assert again.json()["order"] == order
+    assert await count(database, shop, "SELECT count(*) FROM orders WHERE cart_id = :c", c=cart.id) == 1
+    closed = await shop.http.post(f"{cart.path}/lines", json={"variant_id": variant}, headers=cart.headers)
+    assert closed.status_code == 409
+    assert closed.json()["code"] == "cart_closed"
+
+
+async def test_posting_checkout_again_returns_the_same_intent_until_the_cart_changes(
+    shop: Shop, stripe_fake: FakeStripe, database: Database
+) -> None:
+    variant = await shop.variant(stock=5)
+    cart = await shop.cart(variant)
+    first = (await cart.checkout()).json()
+    second = (await cart.checkout()).json()
+    assert second["id"] == first["id"]
+    assert second["payment_intent"]["id"] == first["payment_intent"]["id"]
+    changed = await shop.http.patch(
+        f"{cart.path}/lines/{(await shop.http.get(cart.path, headers=cart.headers)).json()['lines'][0]['id']}",
+        json={"quantity": 3},
+        headers=cart.headers,
+    )
+    assert changed.status_code == 200
+    third = (await cart.checkout()).json()
+    assert third["payment_intent"]["id"] != first["payment_intent"]["id"]
+    assert third["amount"] == 3 * 1999
+    assert stripe_fake.payment_intent(first["payment_intent"]["id"])["status"] == "canceled"
+    assert await level_of(database, shop, variant) == (5, 0, 3)  # the old hold went back, the new one is held
+
+
+@pytest.mark.parametrize(("currency", "price"), [("JPY", 2500), ("KWD", 12345)])
+async def test_zero_and_three_decimal_amounts_reach_stripe_unchanged_with_the_plans_fee(
+    shop: Shop, stripe_fake: FakeStripe, billing_settings: Settings, currency: str, price: int
+) -> None:
+    variant = await shop.variant(stock=None, prices={currency: price})
+    cart = await shop.cart(variant, quantity=3, currency=currency)
+    response = await cart.checkout()
+    assert response.status_code == 200, response.text
+    intent_id = response.json()["payment_intent"]["id"]
+    sent = stripe_fake.requests_to("POST", "/v1/payment_intents")
+    [request] = [r for r in sent if r.params.get("metadata", {}).get("cart_id") == cart.id]
+    fee = application_fee(billing_settings.stripe, "standard", 3 * price, currency)
+    assert request.params["amount"] == str(3 * price)
+    assert request.params["currency"] == currency.lower()
+    assert request.params["application_fee_amount"] == str(fee)
+    assert request.stripe_account == shop.tenant.account_id
+    assert request.params["metadata"]["checkout_id"] == response.json()["id"]
+
+
+async def test_a_shop_that_cannot_charge_gets_a_problem_and_no_intent(
+    shop: Shop, stripe_fake: FakeStripe, database: Database
+) -> None:
+    variant = await shop.variant(stock=1)
+    cart = await shop.cart(variant)
+    before = stripe_fake.intents_created()
+    async with database.public_session() as db:
+        await db.execute(
+            text("UPDATE stripe_accounts SET charges_enabled = false WHERE account_id = :a"),
+            {"a": shop.tenant.account_id},
+        )
+        await db.commit()
+    refused = await cart.checkout()
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "account_cannot_charge"
+    assert stripe_fake.intents_created() == before
+    assert await level_of(database, shop, variant) == (1, 0, 0)
+
+
+async def test_checkout_needs_an_idempotency_key_and_a_complete_cart(shop: Shop) -> None:
+    variant = await shop.variant(stock=1, requires_shipping=True)
+    cart = await shop.cart(variant)
+    missing_key = await shop.http.post(f"{cart.path}/checkout", headers=cart.headers)
+    assert missing_key.status_code == 400
+    assert missing_key.json()["code"] == "idempotency_key_required"
+    incomplete = await cart.checkout()
+    assert incomplete.status_code == 409
+    assert incomplete.json()["code"] == "cart_incomplete"
+    assert incomplete.json()["missing"] == ["shipping_address", "shipping_rate"]
