@@ -32,6 +32,12 @@ from billing.stripe_fake.payments import Payments
 from billing.stripe_fake.state import Call, Created, Failure, FakeStripeState, RecordedRequest
 from billing.stripe_fake.wire import Answer, error, invalid, missing, parse_form
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of concurrent connections (hundreds of shoppers checking out at
+    # once) would be reset by the kernel, which Stripe never does.
+    request_queue_size = 1024
+
+
 ONBOARDED: dict[str, Any] = {
     "details_submitted": True,
     "charges_enabled": True,
@@ -53,7 +59,7 @@ class FakeStripe:
     ) -> None:
         self.state = FakeStripeState(api_key=api_key, publishable_key=publishable_key, auto_onboard=auto_onboard)
         self.payments = Payments(self.state)
-        self._server = ThreadingHTTPServer((host, port), _handler(self.state, self.payments))
+        self._server = _Server((host, port), _handler(self.state, self.payments))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-stripe", daemon=True)
 

@@ -73,11 +73,13 @@ async def confirm(
     checkout = await checkout_service.find_for_confirm(db, cart_id, caller, checkout_id)
     assert checkout.account_id is not None
     assert checkout.payment_intent_id is not None
-    intent = await gateway.retrieve_payment_intent(checkout.account_id, checkout.payment_intent_id)
+    found, account, intent_id = checkout.id, checkout.account_id, checkout.payment_intent_id
+    await db.rollback()  # only reads so far: no connection is held while Stripe answers
+    intent = await gateway.retrieve_payment_intent(account, intent_id)
     checkout = await finalize(
         db,
         gateway,
-        checkout.id,
+        found,
         intent,
         source_key=f"sync:{intent.id}:{intent.status}",
         event_type="payment_intent.sync",
