@@ -187,9 +187,8 @@ async def _check_targets(db: AsyncSession, values: dict[str, Any]) -> None:
 async def create_discount(db: AsyncSession, body: DiscountCreate, *, actor: Principal) -> Discount:
     values = discount_values(body)
     await _check_targets(db, values)
-    discount = Discount(
-        amounts={}, product_ids=[], collection_ids=[], minimum_subtotals={}, times_used=0, **values, version=1
-    )
+    defaults: dict[str, Any] = {"amounts": {}, "product_ids": [], "collection_ids": [], "minimum_subtotals": {}}
+    discount = Discount(**(defaults | values), times_used=0, version=1)
     _check_shape(discount)
     db.add(discount)
     await resources.flush(db, DiscountCodeTaken(code=body.code))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -196,9 +197,8 @@ async def create_rate(
     db: AsyncSession, zone_id: uuid.UUID, body: ShippingRateCreate, *, actor: Principal
 ) -> ShippingRate:
     await get_zone(db, zone_id)
-    rate = ShippingRate(zone_id=zone_id, version=1, min_subtotal={}, max_subtotal={}, free_above={})
-    resources.apply(rate, rate_values(body))
-    rate.version = 1
+    defaults: dict[str, Any] = {"min_subtotal": {}, "max_subtotal": {}, "free_above": {}}
+    rate = ShippingRate(zone_id=zone_id, **(defaults | rate_values(body)), version=1)
     _check_ranges(rate)
     db.add(rate)
     await resources.flush(db)
