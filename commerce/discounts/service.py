@@ -191,7 +191,7 @@ async def create_discount(db: AsyncSession, body: DiscountCreate, *, actor: Prin
     discount = Discount(**(defaults | values), times_used=0, version=1)
     _check_shape(discount)
     db.add(discount)
-    await resources.flush(db, DiscountCodeTaken(code=body.code))
+    await resources.flush(db, DiscountCodeTaken(discount_code=body.code))
     await resources.record(db, "discount.created", discount, DiscountRead, actor)
     return discount
 
@@ -206,7 +206,7 @@ async def update_discount(
     await _check_targets(db, values)
     resources.apply(discount, values)
     _check_shape(discount)
-    await resources.flush(db, DiscountCodeTaken(code=discount.code))
+    await resources.flush(db, DiscountCodeTaken(discount_code=discount.code))
     await resources.record(db, "discount.updated", discount, DiscountRead, actor)
     return discount
 

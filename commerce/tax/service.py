@@ -55,7 +55,7 @@ async def get_class(db: AsyncSession, class_id: uuid.UUID, *, lock: bool = False
 async def create_class(db: AsyncSession, body: TaxClassCreate, *, actor: Principal) -> TaxClass:
     tax_class = TaxClass(code=body.code, name=body.name, version=1)
     db.add(tax_class)
-    await resources.flush(db, TaxClassCodeTaken(code=body.code))
+    await resources.flush(db, TaxClassCodeTaken(tax_class_code=body.code))
     await resources.record(db, "tax_class.created", tax_class, TaxClassRead, actor)
     return tax_class
 
