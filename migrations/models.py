@@ -16,11 +16,13 @@ import auth.operators.models
 import auth.publishable_keys.models
 import auth.staff.models
 import billing.models
+import billing.payments.models
 import commerce.catalog.models
 import commerce.customers.models
 import commerce.discounts.models
 import commerce.events.models
 import commerce.inventory.models
+import commerce.orders.models
 import commerce.shipping.models
 import commerce.shop.models
 import commerce.tax.models
