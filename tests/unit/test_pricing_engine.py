@@ -18,6 +18,7 @@ from commerce.pricing.engine import (
     allocate,
     compute,
     round_half_even,
+    tax_summary,
 )
 
 P, Q, R = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -212,3 +213,12 @@ def test_a_subdivision_rate_adds_to_the_country_rate() -> None:
     # 11.20 contains 12%: GST = 1120 * 500 / 11200 = 50, PST = 1120 * 700 / 11200 = 70.
     assert [tax.amount for tax in inclusive.lines[0].tax_lines] == [50, 70]
     assert inclusive.total == 1120
+
+
+def test_the_tax_summary_sums_per_rate_over_lines_and_shipping() -> None:
+    rates = (TaxRateSpec("GST", 500), TaxRateSpec("PST", 700))
+    lines = [line("a", 1000), line("b", 2000)]
+    quote = compute(lines, context(lines, rates, currency="CAD", shipping=500))
+    # GST: 50 + 100 + 25 (shipping) = 175; PST: 70 + 140 + 35 = 245.
+    assert [(tax.name, tax.amount) for tax in tax_summary(quote)] == [("GST", 175), ("PST", 245)]
+    assert sum(tax.amount for tax in tax_summary(quote)) == quote.tax_total
