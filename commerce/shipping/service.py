@@ -110,12 +110,6 @@ async def applicable_rates(
     ]
 
 
-def find_rate(
-    rates: Sequence[tuple[ShippingRate, ShippingZone]], rate_id: uuid.UUID
-) -> tuple[ShippingRate, ShippingZone] | None:
-    return next((pair for pair in rates if pair[0].id == rate_id), None)
-
-
 # --- the merchant's zones and rates ------------------------------------------------------------------------
 
 

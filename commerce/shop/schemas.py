@@ -56,3 +56,4 @@ class StorefrontShopRead(BaseModel):
     default_currency: str
     timezone: str
     support_email: str | None
+    prices_include_tax: bool = Field(description="Whether prices include tax (show them as such).")

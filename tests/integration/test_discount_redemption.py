@@ -158,7 +158,7 @@ async def test_quote_refuses_a_used_up_code_and_each_other_reason(
 ) -> None:
     now = utcnow()
     product = uuid.uuid4()
-    codes = {
+    codes: dict[str, dict[str, Any]] = {
         "usage_limit_reached": {"usage_limit": 1},
         "customer_limit_reached": {"per_customer_limit": 1},
         "expired": {"ends_at": (now - timedelta(minutes=1)).isoformat()},
