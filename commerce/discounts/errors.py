@@ -45,3 +45,8 @@ class DiscountCodeTaken(Conflict):
 class DiscountInUse(Conflict):
     code = "discount_in_use"
     title = "The discount has been redeemed and cannot be deleted; set ends_at to stop it."
+
+
+class UnknownCollections(InvalidInput):
+    code = "unknown_collections"
+    title = "Some of the collections do not exist."

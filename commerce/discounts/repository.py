@@ -11,18 +11,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commerce.catalog.models import CollectionProduct
+from commerce.catalog.models import Collection, CollectionProduct
 from commerce.discounts.models import Discount, DiscountRedemption
 from core.ids import new_id
-from core.pagination import after_row
-
-
-async def get(db: AsyncSession, discount_id: uuid.UUID, *, lock: bool = False) -> Discount | None:
-    query = select(Discount).where(Discount.id == discount_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    found: Discount | None = await db.scalar(query)
-    return found
 
 
 async def get_by_code(db: AsyncSession, code: str) -> Discount | None:
@@ -30,15 +21,8 @@ async def get_by_code(db: AsyncSession, code: str) -> Discount | None:
     return found
 
 
-async def list_discounts(
-    db: AsyncSession, limit: int, *, after: Discount | None, code: str | None = None
-) -> list[Discount]:
-    query = select(Discount).order_by(Discount.created_at, Discount.id).limit(limit + 1)
-    if code is not None:
-        query = query.where(func.lower(Discount.code) == code.lower())
-    if after is not None:
-        query = query.where(after_row(Discount.created_at, Discount.id, after))
-    return list(await db.scalars(query))
+async def existing_collection_ids(db: AsyncSession, collection_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return set(await db.scalars(select(Collection.id).where(Collection.id.in_(list(collection_ids)))))
 
 
 async def collection_product_ids(db: AsyncSession, collection_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

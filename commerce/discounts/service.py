@@ -20,12 +20,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.principals import Principal
+from commerce import resources
+from commerce.catalog import repository as catalog_repository
+from commerce.catalog.errors import UnknownProducts
 from commerce.discounts import repository
-from commerce.discounts.errors import DiscountCodeNotFound, DiscountNotApplicable, NotApplicableReason
+from commerce.discounts.errors import (
+    DiscountCodeNotFound,
+    DiscountCodeTaken,
+    DiscountInUse,
+    DiscountNotApplicable,
+    DiscountNotFound,
+    NotApplicableReason,
+    UnknownCollections,
+)
 from commerce.discounts.models import Discount, DiscountKind
+from commerce.discounts.schemas import DiscountCreate, DiscountRead, DiscountUpdate, discount_values
+from core.errors import InvalidInput
 
 
 async def find_by_code(db: AsyncSession, code: str) -> Discount:
@@ -125,3 +141,88 @@ async def release(db: AsyncSession, *, order_id: uuid.UUID) -> None:
 
 def eligible_count(product_ids: Sequence[uuid.UUID], eligible: frozenset[uuid.UUID] | None) -> int:
     return len(product_ids) if eligible is None else sum(1 for product_id in product_ids if product_id in eligible)
+
+
+# --- the merchant's discounts ------------------------------------------------------------------------------
+
+
+async def list_discounts(
+    db: AsyncSession, *, limit: int, starting_after: str | None, code: str | None = None
+) -> tuple[list[Discount], bool]:
+    where = (func.lower(Discount.code) == code.strip().lower(),) if code is not None else ()
+    return await resources.page(db, Discount, limit=limit, starting_after=starting_after, where=where)
+
+
+async def get_discount(db: AsyncSession, discount_id: uuid.UUID, *, lock: bool = False) -> Discount:
+    found = await resources.load(db, Discount, discount_id, lock=lock)
+    if found is None:
+        raise DiscountNotFound()
+    return found
+
+
+def _check_shape(discount: Discount) -> None:
+    """What the kind needs: a percentage its basis points, a fixed amount its amounts; dates in order."""
+    problems = []
+    if discount.kind is DiscountKind.PERCENTAGE and discount.percentage_bps is None:
+        problems.append("a percentage discount needs percentage_bps")
+    if discount.kind is not DiscountKind.PERCENTAGE and discount.percentage_bps is not None:
+        problems.append("only a percentage discount has percentage_bps")
+    if discount.kind is DiscountKind.FIXED_AMOUNT and not discount.amounts:
+        problems.append("a fixed_amount discount needs amounts")
+    if discount.kind is not DiscountKind.FIXED_AMOUNT and discount.amounts:
+        problems.append("only a fixed_amount discount has amounts")
+    if discount.starts_at is not None and discount.ends_at is not None and discount.starts_at >= discount.ends_at:
+        problems.append("starts_at must be before ends_at")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+
+
+async def _check_targets(db: AsyncSession, values: dict[str, Any]) -> None:
+    products = values.get("product_ids") or []
+    if products:
+        missing = set(products) - await catalog_repository.existing_product_ids(db, products)
+        if missing:
+            raise UnknownProducts(product_ids=sorted(str(product_id) for product_id in missing))
+    collections = values.get("collection_ids") or []
+    if collections:
+        missing = set(collections) - await repository.existing_collection_ids(db, collections)
+        if missing:
+            raise UnknownCollections(collection_ids=sorted(str(collection_id) for collection_id in missing))
+
+
+async def create_discount(db: AsyncSession, body: DiscountCreate, *, actor: Principal) -> Discount:
+    values = discount_values(body)
+    await _check_targets(db, values)
+    defaults: dict[str, Any] = {"amounts": {}, "product_ids": [], "collection_ids": [], "minimum_subtotals": {}}
+    discount = Discount(**(defaults | values), times_used=0, version=1)
+    _check_shape(discount)
+    db.add(discount)
+    await resources.flush(db, DiscountCodeTaken(discount_code=body.code))
+    await resources.record(db, "discount.created", discount, DiscountRead, actor)
+    return discount
+
+
+async def update_discount(
+    db: AsyncSession, discount_id: uuid.UUID, body: DiscountUpdate, *, if_match: int | None, actor: Principal
+) -> Discount:
+    """Change a discount (its kind stays). ``times_used`` is not the merchant's: only redemptions move it."""
+    discount = await get_discount(db, discount_id, lock=True)
+    resources.check_version(discount, if_match)
+    values = discount_values(body)
+    await _check_targets(db, values)
+    resources.apply(discount, values)
+    _check_shape(discount)
+    await resources.flush(db, DiscountCodeTaken(discount_code=discount.code))
+    await resources.record(db, "discount.updated", discount, DiscountRead, actor)
+    return discount
+
+
+async def delete_discount(db: AsyncSession, discount_id: uuid.UUID, *, if_match: int | None, actor: Principal) -> None:
+    """Delete a discount never redeemed (409 ``discount_in_use`` otherwise: orders refer to it; end it instead)."""
+    discount = await get_discount(db, discount_id, lock=True)
+    resources.check_version(discount, if_match)
+    if discount.times_used > 0:
+        raise DiscountInUse()
+    await resources.record(db, "discount.deleted", discount, DiscountRead, actor)
+    await db.delete(discount)
+    await db.flush()

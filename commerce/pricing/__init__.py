@@ -5,6 +5,7 @@
 """
 
 from commerce.discounts.errors import DiscountCodeNotFound, DiscountNotApplicable, NotApplicableReason
+from commerce.pricing.engine import tax_summary
 from commerce.pricing.service import quote, redeem_discount, shipping_options
 from commerce.pricing.types import (
     AppliedDiscount,
@@ -37,5 +38,6 @@ __all__ = [
     "quote",
     "redeem_discount",
     "shipping_options",
+    "tax_summary",
     "weight_in_grams",
 ]

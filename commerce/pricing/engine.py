@@ -198,3 +198,14 @@ def compute(lines: Sequence[QuoteLine], context: PricingContext) -> Quote:
         tax_total=sum(line.tax for line in totals) + (shipping.tax if shipping is not None else 0),
         total=sum(line.total for line in totals) + (shipping.total if shipping is not None else 0),
     )
+
+
+def tax_summary(quote: Quote) -> tuple[TaxLine, ...]:
+    """The order's tax lines: the lines' and the shipping's, summed per (name, rate), in first-seen order (what an
+    order's ``tax_lines`` snapshot holds)."""
+    sums: dict[tuple[str, int], int] = {}
+    sources = [item.tax_lines for item in quote.lines] + ([quote.shipping.tax_lines] if quote.shipping else [])
+    for tax_lines in sources:
+        for tax in tax_lines:
+            sums[(tax.name, tax.rate_bps)] = sums.get((tax.name, tax.rate_bps), 0) + tax.amount
+    return tuple(TaxLine(name=name, rate_bps=rate_bps, amount=amount) for (name, rate_bps), amount in sums.items())

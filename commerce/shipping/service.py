@@ -16,12 +16,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.principals import Principal
+from commerce import resources
 from commerce.catalog.models import WeightUnit
 from commerce.shipping import repository
+from commerce.shipping.errors import ShippingRateNotFound, ShippingZoneNotFound
 from commerce.shipping.models import ShippingRate, ShippingZone
+from commerce.shipping.schemas import (
+    ShippingRateCreate,
+    ShippingRateRead,
+    ShippingRateUpdate,
+    ShippingZoneCreate,
+    ShippingZoneRead,
+    ShippingZoneUpdate,
+    rate_values,
+)
+from core.errors import InvalidInput
 
 # Exact definitions (the international avoirdupois pound and ounce).
 GRAMS_PER_UNIT: dict[WeightUnit, Decimal] = {
@@ -96,7 +110,119 @@ async def applicable_rates(
     ]
 
 
-def find_rate(
-    rates: Sequence[tuple[ShippingRate, ShippingZone]], rate_id: uuid.UUID
-) -> tuple[ShippingRate, ShippingZone] | None:
-    return next((pair for pair in rates if pair[0].id == rate_id), None)
+# --- the merchant's zones and rates ------------------------------------------------------------------------
+
+
+async def list_zones(db: AsyncSession, *, limit: int, starting_after: str | None) -> tuple[list[ShippingZone], bool]:
+    return await resources.page(db, ShippingZone, limit=limit, starting_after=starting_after)
+
+
+async def get_zone(db: AsyncSession, zone_id: uuid.UUID, *, lock: bool = False) -> ShippingZone:
+    zone = await resources.load(db, ShippingZone, zone_id, lock=lock)
+    if zone is None:
+        raise ShippingZoneNotFound()
+    return zone
+
+
+async def create_zone(db: AsyncSession, body: ShippingZoneCreate, *, actor: Principal) -> ShippingZone:
+    zone = ShippingZone(name=body.name, regions=list(body.regions), version=1)
+    db.add(zone)
+    await resources.flush(db)
+    await resources.record(db, "shipping_zone.created", zone, ShippingZoneRead, actor)
+    return zone
+
+
+async def update_zone(
+    db: AsyncSession, zone_id: uuid.UUID, body: ShippingZoneUpdate, *, if_match: int | None, actor: Principal
+) -> ShippingZone:
+    zone = await get_zone(db, zone_id, lock=True)
+    resources.check_version(zone, if_match)
+    resources.apply(zone, body.model_dump(exclude_unset=True))
+    await resources.flush(db)
+    await resources.record(db, "shipping_zone.updated", zone, ShippingZoneRead, actor)
+    return zone
+
+
+async def delete_zone(db: AsyncSession, zone_id: uuid.UUID, *, if_match: int | None, actor: Principal) -> None:
+    """Delete a zone and its rates (carts that chose one of them get ``shipping_rate_unavailable`` next time)."""
+    zone = await get_zone(db, zone_id, lock=True)
+    resources.check_version(zone, if_match)
+    await resources.record(db, "shipping_zone.deleted", zone, ShippingZoneRead, actor)
+    await db.delete(zone)
+    await db.flush()
+
+
+async def list_rates(
+    db: AsyncSession, zone_id: uuid.UUID, *, limit: int, starting_after: str | None
+) -> tuple[list[ShippingRate], bool]:
+    await get_zone(db, zone_id)
+    return await resources.page(
+        db, ShippingRate, limit=limit, starting_after=starting_after, where=(ShippingRate.zone_id == zone_id,)
+    )
+
+
+async def get_rate(db: AsyncSession, zone_id: uuid.UUID, rate_id: uuid.UUID, *, lock: bool = False) -> ShippingRate:
+    rate = await resources.load(db, ShippingRate, rate_id, lock=lock)
+    if rate is None or rate.zone_id != zone_id:
+        raise ShippingRateNotFound()
+    return rate
+
+
+def _check_ranges(rate: ShippingRate) -> None:
+    """Every range must be ordered (min below max): checked on the merged rate, since an update may set one end."""
+    problems = [
+        f"{name}: min must be below max"
+        for name, low, high in (
+            ("weight_grams", rate.min_weight_grams, rate.max_weight_grams),
+            ("delivery_days", rate.min_delivery_days, rate.max_delivery_days),
+        )
+        if low is not None and high is not None and low > high
+    ]
+    problems += [
+        f"subtotal in {currency}: min must be below max"
+        for currency, low in rate.min_subtotal.items()
+        if currency in rate.max_subtotal and low >= rate.max_subtotal[currency]
+    ]
+    if problems:
+        raise InvalidInput("; ".join(problems))
+
+
+async def create_rate(
+    db: AsyncSession, zone_id: uuid.UUID, body: ShippingRateCreate, *, actor: Principal
+) -> ShippingRate:
+    await get_zone(db, zone_id)
+    defaults: dict[str, Any] = {"min_subtotal": {}, "max_subtotal": {}, "free_above": {}}
+    rate = ShippingRate(zone_id=zone_id, **(defaults | rate_values(body)), version=1)
+    _check_ranges(rate)
+    db.add(rate)
+    await resources.flush(db)
+    await resources.record(db, "shipping_rate.created", rate, ShippingRateRead, actor)
+    return rate
+
+
+async def update_rate(
+    db: AsyncSession,
+    zone_id: uuid.UUID,
+    rate_id: uuid.UUID,
+    body: ShippingRateUpdate,
+    *,
+    if_match: int | None,
+    actor: Principal,
+) -> ShippingRate:
+    rate = await get_rate(db, zone_id, rate_id, lock=True)
+    resources.check_version(rate, if_match)
+    resources.apply(rate, rate_values(body))
+    _check_ranges(rate)
+    await resources.flush(db)
+    await resources.record(db, "shipping_rate.updated", rate, ShippingRateRead, actor)
+    return rate
+
+
+async def delete_rate(
+    db: AsyncSession, zone_id: uuid.UUID, rate_id: uuid.UUID, *, if_match: int | None, actor: Principal
+) -> None:
+    rate = await get_rate(db, zone_id, rate_id, lock=True)
+    resources.check_version(rate, if_match)
+    await resources.record(db, "shipping_rate.deleted", rate, ShippingRateRead, actor)
+    await db.delete(rate)
+    await db.flush()

@@ -73,3 +73,4 @@ class StorefrontShopRead(BaseModel):
     default_currency: str
     timezone: str
     support_email: str | None
+    prices_include_tax: bool = Field(description="Whether prices include tax (show them as such).")
