@@ -32,6 +32,7 @@ from billing.stripe_fake.payments import Payments
 from billing.stripe_fake.state import Call, Created, Failure, FakeStripeState, RecordedRequest
 from billing.stripe_fake.wire import Answer, error, invalid, missing, parse_form
 
+
 class _Server(ThreadingHTTPServer):
     # socketserver's default backlog is 5: a burst of concurrent connections (hundreds of shoppers checking out at
     # once) would be reset by the kernel, which Stripe never does.

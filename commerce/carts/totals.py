@@ -32,6 +32,7 @@ from commerce.pricing import (
     ShippingRateUnavailable,
     quote,
 )
+from commerce.pricing.engine import tax_summary
 
 
 def _jsonable(value: Any) -> Any:
@@ -48,6 +49,7 @@ def _jsonable(value: Any) -> Any:
 
 def quote_json(result: Quote, *, requires_shipping: bool, discount_error: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = _jsonable(dataclasses.asdict(result))
+    body["tax_lines"] = _jsonable([dataclasses.asdict(tax) for tax in tax_summary(result)])  # the order's summary
     body["requires_shipping"] = requires_shipping
     if discount_error is not None:
         body["discount_error"] = discount_error

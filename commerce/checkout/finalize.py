@@ -253,22 +253,11 @@ def _order_of(checkout: Checkout, *, now: datetime) -> Order:
         billing_address=snapshot.get("billing_address"),
         shipping_line=quote.get("shipping"),
         discount=discount,
-        tax_lines=_tax_summary(quote),
+        tax_lines=quote.get("tax_lines", []),
         paid_at=now,
         version=1,
         lines=lines,
     )
-
-
-def _tax_summary(quote: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order's taxes by (name, rate) over its lines and shipping, in order of first appearance."""
-    summed: dict[tuple[str, int], int] = {}
-    sources = [*quote.get("lines", []), *([quote["shipping"]] if quote.get("shipping") else [])]
-    for source in sources:
-        for tax in source.get("tax_lines", []):
-            key = (tax["name"], tax["rate_bps"])
-            summed[key] = summed.get(key, 0) + tax["amount"]
-    return [{"name": name, "rate_bps": rate, "amount": amount} for (name, rate), amount in summed.items()]
 
 
 def _order_data(order: Order) -> dict[str, Any]:

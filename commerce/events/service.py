@@ -25,9 +25,6 @@ from core.ids import new_id
 from core.pagination import cursor_row, split_page
 
 # The resources whose changes are logged, and so the valid prefixes of a type filter.
-<<<<<<< HEAD
-RESOURCES = ("product", "variant", "collection", "inventory_level", "location", "customer", "cart", "checkout")
-=======
 RESOURCES = (
     "product",
     "variant",
@@ -40,8 +37,10 @@ RESOURCES = (
     "tax_class",
     "tax_rate",
     "discount",
+    "cart",
+    "checkout",
+    "order",
 )
->>>>>>> pricing
 _TYPE_FILTER = re.compile(r"[a-z_]{1,32}\.(\*|[a-z_]{1,32})")
 
 

@@ -39,9 +39,7 @@ def _codes(responses: list[httpx.Response]) -> dict[Any, int]:
 async def _nobody_charged_without_an_order(shop: Shop, stripe_fake: FakeStripe, database: Database) -> tuple[int, int]:
     """Every succeeded intent of the shop has an order or a full refund: (orders, refunds)."""
     orders = refunds = 0
-    refunded_intents = {
-        refund["payment_intent"]: refund["amount"] for refund in stripe_fake.state.refunds.values()
-    }
+    refunded_intents = {refund["payment_intent"]: refund["amount"] for refund in stripe_fake.state.refunds.values()}
     for intent in stripe_fake.payment_intents(account=shop.tenant.account_id):
         if intent["status"] != "succeeded":
             continue
