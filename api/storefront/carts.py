@@ -92,7 +92,7 @@ async def create_cart(
     """A new cart: the signed-in shopper's with a shopper's token, else a guest cart with its one-time `secret`."""
     cart, secret = await carts_service.create_cart(db, body, caller, state.settings.checkout, now=utcnow())
     response.headers["ETag"] = etag(cart.version)
-    return CartCreated.model_validate(cart_body(cart, cart.lines, secret=secret))
+    return CartCreated.model_validate({**cart_body(cart, cart.lines), "secret": secret})
 
 
 @router.get("/{cart_id}", response_model=CartRead, operation_id="storefront_carts_get", responses=problems(*_SEEN))

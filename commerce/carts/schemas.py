@@ -190,7 +190,7 @@ class ShippingRateList(BaseModel):
     data: list[ShippingRateOption]
 
 
-def cart_body(cart: Any, lines: list[Any], *, secret: str | None = None) -> dict[str, Any]:
+def cart_body(cart: Any, lines: list[Any]) -> dict[str, Any]:
     """The cart as the API shows it (``CartRead``'s fields), from the cart row and its last quote."""
     quote: dict[str, Any] = cart.quote or {}
     by_key = {entry["key"]: entry for entry in quote.get("lines", [])}
@@ -251,6 +251,4 @@ def cart_body(cart: Any, lines: list[Any], *, secret: str | None = None) -> dict
         "created_at": cart.created_at,
         "updated_at": cart.updated_at,
     }
-    if secret is not None:
-        body["secret"] = secret
     return body

@@ -133,7 +133,9 @@ async def test_the_webhook_before_during_or_after_confirm_makes_one_order(
     assert sources == 1  # the webhook's fact, recorded once
 
 
-async def _declined_then_paid(shop: Shop, stripe_fake: FakeStripe, emitter: EventEmitter) -> tuple[Cart, str, list[str]]:
+async def _declined_then_paid(
+    shop: Shop, stripe_fake: FakeStripe, emitter: EventEmitter
+) -> tuple[Cart, str, list[str]]:
     variant = await shop.variant(stock=5)
     cart = await shop.cart(variant)
     intent_id = (await cart.checkout()).json()["payment_intent"]["id"]
