@@ -30,7 +30,7 @@ class SecretKind(StrEnum):
     API_KEY = "sk"  # pragma: allowlist secret - a prefix
     PUBLISHABLE_KEY = "pk"  # pragma: allowlist secret - a prefix
     ACTION = "act"
-    CART = "cart"  # a guest cart's secret (``X-Cart-Secret``)
+    CART = "crt"  # a guest cart's secret (``X-Cart-Secret``)
 
 
 def new_secret(kind: SecretKind) -> str:

@@ -37,13 +37,13 @@ async def test_a_guest_cart_needs_its_secret(
     )
     assert created.status_code == 201, created.text
     cart = created.json()
-    assert cart["secret"].startswith("cart_")
+    assert cart["secret"].startswith("crt_")
     assert cart["totals"] == {"subtotal": 3998, "discount_total": 0, "shipping_total": 0, "tax_total": 0, "total": 3998}
     assert created.headers["etag"] == '"1"'
     path = f"/storefront/v1/carts/{cart['id']}"
 
     # Without the secret, or with a wrong one, the cart does not exist.
-    for headers in (key.headers, {**key.headers, "x-cart-secret": "cart_wrong"}):  # pragma: allowlist secret
+    for headers in (key.headers, {**key.headers, "x-cart-secret": "crt_wrong"}):  # pragma: allowlist secret
         assert (await client.get(path, headers=headers)).status_code == 404
         refused = await client.post(f"{path}/lines", json={"variant_id": variant["id"]}, headers=headers)
         assert refused.status_code == 404

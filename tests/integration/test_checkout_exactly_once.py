@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,10 +22,11 @@ CONNECT = "/hooks/stripe/connect"
 
 
 @pytest.fixture
-def held_events(stripe_events: EventEmitter) -> Iterator[EventEmitter]:
-    """The fake signs Connect events for us but delivers nothing: the test posts them, when and as it wants."""
+def held_events(stripe_events: EventEmitter) -> EventEmitter:
+    """The fake signs Connect events for us but delivers nothing: the test posts them, when and as it wants
+    (``stripe_events`` puts delivery back as it was afterwards)."""
     stripe_events.configure(connect_url="http://127.0.0.1:9/unused", connect_secret=CONNECT_WEBHOOK_SECRET, hold=True)
-    yield stripe_events
+    return stripe_events
 
 
 def intent_events(emitter: EventEmitter, intent_id: str) -> list[dict[str, Any]]:
