@@ -20,13 +20,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import bench_settings
 from bench.what_if import LONG_CACHE_TTL_SECONDS, make_dependencies_async
 from core.roundtrips import RoundTripCounter
-from core.settings import TenancySettings
+from core.settings import StripeSettings, TenancySettings
 from tenants.context import TenantContext
 from tenants.models import TenantStatus
 
@@ -34,6 +35,11 @@ from tenants.models import TenantStatus
 def build_app(args: argparse.Namespace) -> FastAPI:
     """The app to serve; the api package is imported only here, after the what-if patch if asked for."""
     settings = bench_settings(args.database_url, pool_size=args.pool_size, max_overflow=args.max_overflow)
+    if args.stripe_api_base:  # the checkout bench: the real SDK against its Stripe fake
+        stripe = StripeSettings(
+            secret_key=SecretStr(args.stripe_secret_key), api_base=args.stripe_api_base, max_network_retries=0
+        )
+        settings = settings.model_copy(update={"stripe": stripe})
     if args.app == "what-if":
         make_dependencies_async()
         settings = settings.model_copy(update={"tenancy": TenancySettings(cache_ttl_seconds=LONG_CACHE_TTL_SECONDS)})
@@ -101,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tenant-id", help="baseline: the tenant whose schema it serves")
     parser.add_argument("--slug", help="baseline: that tenant's slug")
     parser.add_argument("--schema", help="baseline: that tenant's schema")
+    parser.add_argument("--stripe-api-base", help="tenant: Stripe's API base (the checkout bench's fake)")
+    parser.add_argument("--stripe-secret-key", default="")
     args = parser.parse_args(argv)
     if args.app in ("raw", "storefront-raw"):
         from bench.raw_app import create_raw_app
