@@ -115,3 +115,54 @@ async def test_checkout_needs_an_idempotency_key_and_a_complete_cart(shop: Shop)
     assert incomplete.status_code == 409
     assert incomplete.json()["code"] == "cart_incomplete"
     assert incomplete.json()["missing"] == ["shipping_address", "shipping_rate"]
+
+
+async def test_checkout_names_the_lines_that_changed_or_went_away(shop: Shop, database: Database) -> None:
+    repriced, archived, scarce = [await shop.variant(stock=5) for _ in range(3)]
+    cart = await shop.cart(repriced)
+    for variant in (archived, scarce):
+        added = await shop.http.post(f"{cart.path}/lines", json={"variant_id": variant}, headers=cart.headers)
+        assert added.status_code == 200, added.text
+    lines = {line["variant_id"]: line["id"] for line in added.json()["lines"]}
+    version = added.json()["version"]
+
+    product_of = shop.products
+    archive = await shop.http.patch(f"/admin/v1/products/{product_of[archived]}", json={"status": "archived"},
+                                    headers=shop.admin)  # fmt: skip
+    assert archive.status_code == 200, archive.text
+    unavailable = await cart.checkout()
+    assert unavailable.status_code == 409
+    assert unavailable.json()["code"] == "cart_lines_unavailable"
+    assert unavailable.json()["lines"] == [{"line_id": lines[archived], "variant_id": archived, "reason": "not_active"}]
+    removed = await shop.http.delete(f"{cart.path}/lines/{lines[archived]}", headers=cart.headers)
+    assert removed.status_code == 200
+
+    reprice = await shop.http.patch(
+        f"/admin/v1/products/{product_of[repriced]}/variants/{repriced}",
+        json={"prices": [{"amount": 2500, "currency": "EUR"}]},
+        headers=shop.admin,
+    )
+    assert reprice.status_code == 200, reprice.text
+    changed = await cart.checkout()
+    assert changed.status_code == 409
+    assert changed.json()["code"] == "cart_prices_changed"
+    assert changed.json()["lines"] == [
+        {
+            "line_id": lines[repriced],
+            "variant_id": repriced,
+            "reason": "price_changed",
+            "previous_unit_price": 1999,
+            "unit_price": 2500,
+        }
+    ]
+    shown = (await shop.http.get(cart.path, headers=cart.headers)).json()  # the new prices are kept
+    assert shown["version"] > version + 1
+    assert shown["totals"]["subtotal"] == 2500 + 1999
+
+    taken = await shop.cart(scarce, quantity=5)
+    assert (await taken.checkout()).status_code == 200  # someone else holds every unit of the scarce line
+    short = await cart.checkout()
+    assert short.status_code == 409
+    assert short.json()["code"] == "out_of_stock"
+    assert short.json()["lines"] == [{"line_id": lines[scarce], "variant_id": scarce}]
+    assert await level_of(database, shop, repriced) == (5, 0, 0)  # nothing of the refused checkout is held
