@@ -166,3 +166,73 @@ async def test_checkout_names_the_lines_that_changed_or_went_away(shop: Shop, da
     assert short.json()["code"] == "out_of_stock"
     assert short.json()["lines"] == [{"line_id": lines[scarce], "variant_id": scarce}]
     assert await level_of(database, shop, repriced) == (5, 0, 0)  # nothing of the refused checkout is held
+
+
+async def test_a_shipped_and_taxed_cart_becomes_an_order_with_its_snapshot(
+    shop: Shop, stripe_fake: FakeStripe, database: Database
+) -> None:
+    zone = await shop.http.post(
+        "/admin/v1/shipping-zones", json={"name": "France", "regions": ["FR"]}, headers=shop.admin
+    )
+    assert zone.status_code == 201, zone.text
+    rate = await shop.http.post(
+        f"/admin/v1/shipping-zones/{zone.json()['id']}/rates",
+        json={"name": "Colissimo", "prices": [{"amount": 500, "currency": "EUR"}]},
+        headers=shop.admin,
+    )
+    assert rate.status_code == 201, rate.text
+    vat = await shop.http.post(
+        "/admin/v1/tax-rates", json={"country": "FR", "name": "TVA", "rate_bps": 2000}, headers=shop.admin
+    )
+    assert vat.status_code == 201, vat.text
+    variant = await shop.variant(stock=3, requires_shipping=True)
+    address = {
+        "first_name": "Ada",
+        "line1": "1 rue de la Paix",
+        "city": "Paris",
+        "postal_code": "75002",
+        "country": "FR",
+    }
+    cart = await shop.cart(variant, quantity=2, shipping_address=address, billing_address=address)
+
+    rates = await shop.http.get(f"{cart.path}/shipping-rates", headers=cart.headers)
+    assert rates.status_code == 200, rates.text
+    [option] = rates.json()["data"]
+    assert (option["name"], option["amount"], option["currency"]) == ("Colissimo", 500, "EUR")
+    chosen = await shop.http.put(f"{cart.path}/shipping-rate", json={"rate_id": option["id"]}, headers=cart.headers)
+    assert chosen.status_code == 200, chosen.text
+    totals = chosen.json()["totals"]
+    assert totals["subtotal"] == 3998
+    assert totals["shipping_total"] == 500
+    assert totals["tax_total"] > 0
+    assert totals["total"] == 3998 + 500 + totals["tax_total"]  # prices exclude tax by default
+
+    started = await cart.checkout()
+    assert started.status_code == 200, started.text
+    assert started.json()["amount"] == totals["total"]
+    stripe_fake.pay(started.json()["payment_intent"]["id"])
+    confirmed = await cart.confirm()
+    assert confirmed.status_code == 200, confirmed.text
+    async with database.scoped_session(shop.tenant.handle.schema_name) as db:
+        order = (
+            await db.execute(
+                text(
+                    "SELECT total, tax_total, shipping_total, shipping_line, shipping_address, tax_lines FROM orders "
+                    "WHERE cart_id = :c"
+                ),
+                {"c": cart.id},
+            )
+        ).one()
+        lines = (await db.execute(text("SELECT quantity, unit_price, tax_lines FROM order_lines "
+                                       "WHERE order_id = (SELECT id FROM orders WHERE cart_id = :c)"), {"c": cart.id})).all()  # fmt: skip
+    assert (order.total, order.tax_total, order.shipping_total) == (
+        totals["total"],
+        totals["tax_total"],
+        totals["shipping_total"],
+    )
+    assert order.shipping_line["name"] == "Colissimo"
+    assert order.shipping_address["city"] == "Paris"
+    assert [tax["name"] for tax in order.tax_lines] == ["TVA"]
+    assert sum(tax["amount"] for tax in order.tax_lines) == totals["tax_total"]
+    assert [(line.quantity, line.unit_price) for line in lines] == [(2, 1999)]
+    assert lines[0].tax_lines[0]["rate_bps"] == 2000
