@@ -20,6 +20,8 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
         "timezone": "UTC",
         "support_email": tenant_a.owner_email,
         "show_inventory_quantities": False,
+        "reserve_stock_at_checkout": True,
+        "checkout_reservation_ttl_seconds": 900,
         "prices_include_tax": False,
         "version": 1,
         "updated_at": None,
@@ -31,6 +33,8 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
             "timezone": "Asia/Tokyo",
             "show_inventory_quantities": True,
             "prices_include_tax": True,
+            "reserve_stock_at_checkout": False,
+            "checkout_reservation_ttl_seconds": 600,
         },
         headers={**tenant_a.headers, "if-match": shop.headers["etag"]},
     )
@@ -38,6 +42,10 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
     assert updated.json()["default_currency"] == "JPY"
     assert updated.json()["show_inventory_quantities"] is True
     assert updated.json()["prices_include_tax"] is True
+    assert (updated.json()["reserve_stock_at_checkout"], updated.json()["checkout_reservation_ttl_seconds"]) == (
+        False,
+        600,
+    )
     assert updated.json()["version"] == 2
     assert updated.headers["etag"] == '"2"'
 
@@ -52,6 +60,8 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
         {"name": ""},
         {"name": None},
         {"show_inventory_quantities": None},
+        {"reserve_stock_at_checkout": None},
+        {"checkout_reservation_ttl_seconds": 59},
         {"unknown_field": 1},
     ],
 )
