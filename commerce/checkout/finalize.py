@@ -176,6 +176,12 @@ async def _place_order(db: AsyncSession, cart: Cart, checkout: Checkout, payment
         raise _CartAlreadyOrdered()
     await holds.hold_discount(db, checkout, now=now)  # already the order's if held at checkout: a no-op then
     changes: list[Change] = []
+    # The cart's other open checkouts (this one was superseded, then paid all the same) let go of what they hold;
+    # should one of their intents be paid too, its finalize finds the cart ordered and refunds it. Before the
+    # stock moves: discounts are locked before stock levels on every path.
+    others = [other for other in await repository.open_of_cart(db, cart.id) if other.id != checkout.id]
+    for other in others:
+        await checkout_service.let_go(db, other, now=now, reason="cart_ordered", deferred=changes)
     await reservations.commit(
         db, holds.snapshot_lines(checkout), reference=holds.reference(checkout.id), at=now, deferred=changes
     )
@@ -200,6 +206,10 @@ async def _place_order(db: AsyncSession, cart: Cart, checkout: Checkout, payment
             NewEvent("checkout.completed", checkout.id, checkout.version, checkout_service.checkout_data(checkout)),
             NewEvent("order.created", order.id, order.version, order_data),
             NewEvent("order.paid", order.id, order.version, order_data),
+            *(
+                NewEvent("checkout.canceled", other.id, other.version, checkout_service.checkout_data(other))
+                for other in others
+            ),
         ],
     )
 

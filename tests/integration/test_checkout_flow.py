@@ -236,3 +236,33 @@ async def test_a_shipped_and_taxed_cart_becomes_an_order_with_its_snapshot(
     assert sum(tax["amount"] for tax in order.tax_lines) == totals["tax_total"]
     assert [(line.quantity, line.unit_price) for line in lines] == [(2, 1999)]
     assert lines[0].tax_lines[0]["rate_bps"] == 2000
+
+
+async def test_a_superseded_intent_paid_all_the_same_is_the_order_and_the_newer_one_is_refunded(
+    shop: Shop, stripe_fake: FakeStripe, database: Database
+) -> None:
+    variant = await shop.variant(stock=5)
+    cart = await shop.cart(variant)
+    old = (await cart.checkout()).json()
+    line = (await shop.http.get(cart.path, headers=cart.headers)).json()["lines"][0]["id"]
+    assert (await shop.http.patch(f"{cart.path}/lines/{line}", json={"quantity": 2}, headers=cart.headers)).is_success
+    stripe_fake.fail_next(f"/v1/payment_intents/{old['payment_intent']['id']}/cancel")  # the old intent stays payable
+    new = (await cart.checkout()).json()
+    assert new["payment_intent"]["id"] != old["payment_intent"]["id"]
+    assert await level_of(database, shop, variant) == (5, 0, 2)  # only the new checkout holds stock
+
+    stripe_fake.pay(old["payment_intent"]["id"])  # the shopper's other tab paid the old amount
+    first = await shop.http.post(f"{cart.path}/checkout/confirm", json={"checkout_id": old["id"]}, headers=cart.headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["amount"] == 1999  # the order is what was paid for: the old version
+    assert await level_of(database, shop, variant) == (5, 1, 0)  # the new checkout let go of its hold
+
+    stripe_fake.pay(new["payment_intent"]["id"])
+    second = await shop.http.post(
+        f"{cart.path}/checkout/confirm", json={"checkout_id": new["id"]}, headers=cart.headers
+    )
+    assert second.status_code == 409
+    assert (second.json()["code"], second.json()["reason"]) == ("checkout_refunded", "cart_already_ordered")
+    assert await count(database, shop, "SELECT count(*) FROM orders WHERE cart_id = :c", c=cart.id) == 1
+    [refund] = [r for r in stripe_fake.state.refunds.values() if r["payment_intent"] == new["payment_intent"]["id"]]
+    assert refund["amount"] == 2 * 1999
