@@ -23,6 +23,7 @@ import commerce.events.models
 import commerce.inventory.models
 import commerce.orders.models
 import commerce.shop.models
+import core.idempotency
 import core.outbox
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url

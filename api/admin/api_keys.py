@@ -5,12 +5,13 @@ import uuid
 from fastapi import APIRouter, Response
 
 from api.deps import ApiKeysRead, ApiKeysWrite, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.api_keys import service as api_keys_service
 from auth.api_keys.errors import ApiKeyLimitReached, ApiKeyNotFound
 from auth.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 
-router = APIRouter(prefix="/api-keys", tags=["admin: API keys"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api-keys", tags=["admin: API keys"])
 
 
 def _created(key: object, secret: str) -> ApiKeyCreated:

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from api.deps import OAuthClientsRead, OAuthClientsWrite, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.oauth import service as oauth_service
 from auth.oauth.errors import NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
@@ -17,7 +18,7 @@ from auth.oauth.schemas import (
     OAuthClientUpdate,
 )
 
-router = APIRouter(prefix="/oauth-clients", tags=["admin: OAuth clients"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/oauth-clients", tags=["admin: OAuth clients"])
 
 
 def _created(client: OAuthClient, secret: str | None) -> OAuthClientCreated:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import ProductsRead, ProductsWrite, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.catalog import imports as imports_service
 from commerce.catalog.errors import IdempotencyKeyReused, ImportFileInvalid, ImportInProgress, ProductImportNotFound
@@ -16,7 +17,7 @@ from commerce.catalog.schemas import ProductImportRead
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/products/imports", tags=["admin: products"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/products/imports", tags=["admin: products"])
 
 _FILE_BODY = {
     "requestBody": {

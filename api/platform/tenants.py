@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentOperator, IfMatch, PublicSession, State, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from commerce.provisioning import provision_tenant
@@ -33,7 +34,9 @@ from tenants.schemas import (
     TenantUpdate,
 )
 
-router = APIRouter(prefix="/tenants", tags=["platform: tenants"], responses=problems(InvalidToken))
+router = APIRouter(
+    route_class=IdempotentRoute, prefix="/tenants", tags=["platform: tenants"], responses=problems(InvalidToken)
+)
 
 
 @router.post(
