@@ -41,9 +41,10 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.middleware import TENANT_SCOPE_KEY
-from api.problems import problem_response
+from api.problems import problem_response, problems
 from core import idempotency
-from core.errors import Problem
+from core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, Problem
+from core.errors import IdempotencyKeyRequired as IdempotencyKeyRequired_
 from core.idempotency import KEY_PATTERN, Outcome, PlatformIdempotencyKey, StoredResponse, TenantIdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,19 @@ async def _store_problem(pending: _Pending, problem: Problem) -> None:
         await db.rollback()
 
 
+def _documented(responses: dict[int | str, dict[str, Any]], *, required: bool) -> dict[int | str, dict[str, Any]]:
+    """The route's documented responses plus the key's problems (merged into a status the route documents)."""
+    merged = dict(responses)
+    errors = (IdempotencyKeyInUse, IdempotencyKeyReused, *((IdempotencyKeyRequired_,) if required else ()))
+    for status, documented in problems(*errors).items():
+        own = merged.get(status)
+        if own is None:
+            merged[status] = documented
+        else:
+            merged[status] = {**own, "description": f"{own.get('description', '')}; {documented['description']}"}
+    return merged
+
+
 class IdempotentRoute(APIRoute):
     """The route class of every router on /admin/v1, /storefront/v1 and /platform/v1 (see the module docstring).
 
@@ -233,6 +247,8 @@ class IdempotentRoute(APIRoute):
         methods = {method.upper() for method in kwargs.get("methods") or ()}
         if methods & UNSAFE_METHODS and inspect.iscoroutinefunction(endpoint):
             endpoint = _guarded(endpoint)
+            required = any(d is IdempotencyKeyRequired for d in kwargs.get("dependencies") or ())
+            kwargs["responses"] = _documented(kwargs.get("responses") or {}, required=required)
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

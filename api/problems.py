@@ -13,8 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from core.db import DATABASE_OUTAGES
-from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, DatabaseUnavailable, InvalidInput, Problem
-from core.idempotency import IdempotencyKeyRequired
+from core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_TYPE_BASE,
+    DatabaseUnavailable,
+    IdempotencyKeyRequired,
+    InvalidInput,
+    Problem,
+)
 from tenants.errors import (
     InvalidTenantIdentifier,
     TenantLookupUnavailable,

@@ -29,30 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import PublicBase, TenantBase
-from core.errors import BadRequest, Conflict, InvalidInput
+from core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 
 KEY_MAX_LENGTH = 255
 # What a key may be: 1 to 255 visible ASCII characters (a UUID, a ULID, an order reference...).
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 SWEEP_BATCH = 1000
-
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "idempotency_key_reused"
-    title = "This Idempotency-Key was already used for a different request (method, path or body)."
-
-
-class IdempotencyKeyInUse(Conflict):
-    code = "idempotency_key_in_use"
-    title = "A request with this Idempotency-Key is still being processed; retry shortly."
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
-
-
-class IdempotencyKeyRequired(BadRequest):
-    code = "idempotency_key_required"
-    title = "This operation requires an Idempotency-Key header."
 
 
 class _IdempotencyKeyColumns:
