@@ -17,11 +17,12 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from api.app import create_app
-from api.deps import CurrentOperator, CustomersWrite, TenantSession
+from api.deps import CurrentOperator, CustomersWrite, TenantSession, public_unit_of_work, tenant_unit_of_work
 from api.idempotency import IdempotencyKeyRequired, IdempotentRoute
 from commerce.customers.models import Customer
 from commerce.events import service as events_service
@@ -339,6 +340,21 @@ async def test_refusals_before_the_endpoint_are_not_stored(
     assert "idempotent-replayed" not in valid.headers
 
 
+async def test_a_response_carrying_a_secret_is_never_stored(
+    http: httpx.AsyncClient, database: Database, tenant_a: TenantHandle
+) -> None:
+    key, body = str(uuid.uuid4()), {"name": "erp", "scopes": ["settings:read"]}
+
+    first = await http.post("/admin/v1/api-keys", json=body, headers=keyed(tenant_a, key))
+    retry = await http.post("/admin/v1/api-keys", json=body, headers=keyed(tenant_a, key))
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert first.headers["cache-control"] == "no-store"
+    assert "idempotent-replayed" not in retry.headers  # the secret was not kept: the retry made a new key
+    assert first.json()["secret"] != retry.json()["secret"]
+    assert await stored_keys(database, tenant_a.schema_name, key) == 0
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "two words"])
 async def test_a_malformed_key_is_refused_naming_the_header(
     http: httpx.AsyncClient, tenant_a: TenantHandle, key: str
@@ -477,3 +493,43 @@ async def test_a_request_without_a_key_stores_nothing(
     async with database.public_session() as db:
         query = text(f'SELECT count(*) FROM "{tenant_a.schema_name}".idempotency_keys')
         assert (await db.execute(query)).scalar_one() == 0
+
+
+# --- coverage -----------------------------------------------------------------------------------------------
+
+SURFACES = ("/admin/v1/", "/storefront/v1/", "/platform/v1/")
+
+
+def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """Every APIRoute of the app with its full path (included routers are walked, as FastAPI matches them)."""
+    found: list[tuple[str, APIRoute]] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append((prefix + route.path, route))
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found.extend(_routes(included.routes, prefix + route.include_context.prefix))
+    return found
+
+
+def _calls(dependant: Any) -> set[Any]:
+    return {sub.call for sub in dependant.dependencies} | {c for sub in dependant.dependencies for c in _calls(sub)}
+
+
+async def test_every_unsafe_operation_of_the_three_surfaces_takes_a_key(app: FastAPI) -> None:
+    """A router added without ``route_class=IdempotentRoute``, or a write outside the unit of work, fails here."""
+    unsafe = [
+        (path, route)
+        for path, route in _routes(app.router.routes)
+        if path.startswith(SURFACES) and route.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    ]
+    assert len(unsafe) > 50
+    for path, route in unsafe:
+        assert isinstance(route, IdempotentRoute), f"{path}: its router needs route_class=IdempotentRoute"
+        unit_of_work = public_unit_of_work if path.startswith("/platform/") else tenant_unit_of_work
+        assert unit_of_work in _calls(route.dependant), f"{path}: the key is claimed in the unit of work it lacks"
+    operations = app.openapi()["paths"]
+    for path, route in unsafe:
+        for method in route.methods:
+            parameters = operations[path][method.lower()].get("parameters", [])
+            assert "Idempotency-Key" in [p["name"] for p in parameters], (method, path)
