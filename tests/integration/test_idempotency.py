@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from celery import Celery
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -26,11 +27,9 @@ from api.deps import CurrentOperator, CustomersWrite, TenantSession, public_unit
 from api.idempotency import IdempotencyKeyRequired, IdempotentRoute
 from commerce.customers.models import Customer
 from commerce.events import service as events_service
-from core import idempotency
 from core.clock import utcnow
 from core.db import Database
 from core.errors import Conflict, ServiceUnavailable
-from core.idempotency import PlatformIdempotencyKey, TenantIdempotencyKey
 from core.settings import Settings
 from core.validation import Text
 from tenants.context import TenantContext, tenant_session
@@ -40,6 +39,9 @@ from tests.fixtures.customers import customer_body
 from tests.fixtures.http import asgi_client
 from tests.fixtures.staff import MakeApiKey
 from tests.fixtures.tenants import TenantHandle
+from tests.fixtures.workers import TIMEOUT, context_of, send
+from workers.idempotency.tasks import SWEEP_KEYS, SWEEP_PLATFORM_KEYS
+from workers.task import runtime_of
 
 CUSTOMERS = "/admin/v1/customers"
 PROBE = "/admin/v1/_probe"
@@ -423,7 +425,12 @@ async def test_a_tenants_key_never_replays_in_another_tenant(
 
 
 async def test_a_key_is_replayed_for_24_hours_then_forgotten_and_swept(
-    http: httpx.AsyncClient, own_app: FastAPI, database: Database, probe: Probe, tenant_a: TenantHandle
+    http: httpx.AsyncClient,
+    own_app: FastAPI,
+    database: Database,
+    probe: Probe,
+    tenant_a: TenantHandle,
+    celery_worker: Celery,
 ) -> None:
     start, key = utcnow(), str(uuid.uuid4())
     set_clock(own_app, start)
@@ -438,20 +445,32 @@ async def test_a_key_is_replayed_for_24_hours_then_forgotten_and_swept(
     assert (after.status_code, after.json()) == (201, {"execution": 2})  # a new request with the old key
     assert "idempotent-replayed" not in after.headers
 
-    context = TenantContext(
-        id=uuid.UUID(tenant_a.id), slug=tenant_a.slug, schema_name=tenant_a.schema_name, status=TenantStatus.ACTIVE
-    )
-    async with tenant_session(database, context) as db:
-        assert await idempotency.sweep(db, TenantIdempotencyKey, now=start + timedelta(hours=48)) >= 1
-        await db.commit()
+    set_clock(own_app, start + timedelta(hours=30))
+    fresh = str(uuid.uuid4())  # the sentinel: a key still alive at the worker's "now", which the sweep must keep
+    assert (await http.post(f"{PROBE}/runs", json={}, headers=keyed(tenant_a, fresh))).status_code == 201
+    runtime = runtime_of(celery_worker)
+    runtime.clock = lambda: start + timedelta(hours=49)  # past the taken-over key's 24 h (from hour 24)
+    try:
+        swept = send(celery_worker, SWEEP_KEYS, await context_of(database, tenant_a)).get(timeout=TIMEOUT)
+    finally:
+        runtime.clock = utcnow
+    assert swept == 1
     assert await stored_keys(database, tenant_a.schema_name, key) == 0
+    assert await stored_keys(database, tenant_a.schema_name, fresh) == 1
+    entry = celery_worker.conf.beat_schedule[SWEEP_KEYS]
+    assert (entry["task"], entry["kwargs"]) == ("tenants.fan_out", {"task_name": SWEEP_KEYS})
 
 
 # --- the platform surface -----------------------------------------------------------------------------------
 
 
 async def test_the_platform_surface_replays_from_its_own_table(
-    http: httpx.AsyncClient, database: Database, probe: Probe, operator: OperatorHandle, tenant_b: TenantHandle
+    http: httpx.AsyncClient,
+    database: Database,
+    probe: Probe,
+    operator: OperatorHandle,
+    tenant_b: TenantHandle,
+    celery_worker: Celery,
 ) -> None:
     key = str(uuid.uuid4())
     headers = {**operator.headers, "idempotency-key": key}
@@ -475,10 +494,14 @@ async def test_the_platform_surface_replays_from_its_own_table(
     assert (suspended_again.content, suspended_again.headers["idempotent-replayed"]) == (suspended.content, "true")
     assert current.json()["status"] == "active"  # the replay suspended nothing
 
-    async with database.public_session() as db:
-        assert await idempotency.sweep(db, PlatformIdempotencyKey, now=utcnow() + timedelta(days=2)) >= 2
-        await db.commit()
+    runtime = runtime_of(celery_worker)
+    runtime.clock = lambda: utcnow() + timedelta(days=2)
+    try:
+        assert send(celery_worker, SWEEP_PLATFORM_KEYS, None).get(timeout=TIMEOUT) >= 2
+    finally:
+        runtime.clock = utcnow
     assert await stored_keys(database, "public", key) == 0
+    assert celery_worker.conf.beat_schedule[SWEEP_PLATFORM_KEYS]["task"] == SWEEP_PLATFORM_KEYS
 
 
 # --- not on the hot path ------------------------------------------------------------------------------------
