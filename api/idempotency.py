@@ -197,10 +197,15 @@ async def _store_problem(pending: _Pending, problem: Problem) -> None:
     db = pending.db
     assert db is not None
     stored = _stored(problem_response(problem, pending.request.url.path))
-    if stored is None:
+    if problem.keeps_changes:  # the unit of work commits: so does the claim, complete or given up
+        if stored is None:
+            await idempotency.release(db, pending.table, credential=pending.credential, key=pending.key)
+        else:
+            await idempotency.complete(
+                db, pending.table, credential=pending.credential, key=pending.key, response=stored
+            )
         return
-    if problem.keeps_changes:
-        await idempotency.complete(db, pending.table, credential=pending.credential, key=pending.key, response=stored)
+    if stored is None:  # rolled back with the handler's writes
         return
     request = pending.request
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

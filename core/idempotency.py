@@ -125,7 +125,7 @@ async def claim(
     """Take ``key`` for this transaction, or say why not. One round trip when the key is new.
 
     Raises :class:`IdempotencyKeyInUse` while another transaction holds it, :class:`IdempotencyKeyReused` when
-    its stored request differs. A stored row past its expiry counts as absent (it is taken over). With
+    its stored request differs. A row past its expiry, or never completed, counts as absent (it is taken over). With
     ``response``, the row is written complete at once (a response stored after the handler's rollback).
     """
     lock = select(func.pg_try_advisory_xact_lock(_lock_id(namespace, credential, key)).label("locked")).cte("lock")
@@ -146,7 +146,9 @@ async def claim(
         statement.on_conflict_do_update(
             index_elements=[table.credential, table.key],
             set_={name: statement.excluded[name] for name in values if name not in ("credential", "key")},
-            where=table.expires_at <= now,
+            # Expired, or left unfinished: a request that committed part of its work before answering (tenant
+            # provisioning) released the lock with its row still open, then failed. Holding the lock, we take it.
+            where=(table.expires_at <= now) | table.status_code.is_(None),
         )
         .returning(table.key)
         .cte("taken")
@@ -163,7 +165,7 @@ async def claim(
             )
         )
     ).one_or_none()
-    if row is None or row.status_code is None:  # swept in between, or never completed: let the client retry
+    if row is None or row.status_code is None:  # swept, or its request committed early and runs on: retry later
         raise IdempotencyKeyInUse()
     if row.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused()

@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentOperator, IfMatch, PublicSession, State, tag
+from api.headers import no_store
 from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
@@ -45,6 +46,7 @@ router = APIRouter(
     response_model=TenantCreated,
     operation_id="tenants_create",
     responses=problems(TenantSlugTaken),
+    dependencies=[Depends(no_store)],  # the owner's one-time password: no cache keeps it, nor the idempotency store
 )
 async def create_tenant(
     body: TenantCreate, state: State, db: PublicSession, operator: CurrentOperator

@@ -357,6 +357,32 @@ async def test_a_response_carrying_a_secret_is_never_stored(
     assert await stored_keys(database, tenant_a.schema_name, key) == 0
 
 
+async def test_a_refusal_that_keeps_its_changes_leaves_the_key_free(
+    http: httpx.AsyncClient, database: Database, tenant_a: TenantHandle
+) -> None:
+    """A replayed refresh token revokes its sign-in and that commits (401, keeps_changes): the key goes too."""
+    tenant = {"x-tenant": tenant_a.slug}
+    signed_in = await http.post(
+        "/admin/v1/auth/token",
+        json={"email": tenant_a.owner_email, "password": tenant_a.owner_password},
+        headers=tenant,
+    )
+    spent = signed_in.json()["refresh_token"]
+    assert (await http.post("/admin/v1/auth/refresh", json={"refresh_token": spent}, headers=tenant)).status_code == 200
+    key = str(uuid.uuid4())
+
+    reused = await http.post(
+        "/admin/v1/auth/refresh", json={"refresh_token": spent}, headers={**tenant, "idempotency-key": key}
+    )
+    retry = await http.post(
+        "/admin/v1/auth/refresh", json={"refresh_token": spent}, headers={**tenant, "idempotency-key": key}
+    )
+
+    assert (reused.status_code, reused.json()["code"]) == (401, "refresh_token_reused")
+    assert retry.status_code == 401  # judged again, never 409 idempotency_key_in_use
+    assert await stored_keys(database, tenant_a.schema_name, key) == 0
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "two words"])
 async def test_a_malformed_key_is_refused_naming_the_header(
     http: httpx.AsyncClient, tenant_a: TenantHandle, key: str
