@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from celery import Celery
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select, text
@@ -103,6 +104,23 @@ def probe_router(probe: Probe) -> APIRouter:
         """An empty answer."""
         probe.executions += 1
         return Response(status_code=204)
+
+    @router.post(f"{PROBE}/redirects", operation_id="probe_redirect")
+    async def probe_redirect(staff: CustomersWrite, db: TenantSession) -> RedirectResponse:
+        """A redirect."""
+        probe.executions += 1
+        return RedirectResponse(f"/elsewhere/{probe.executions}", status_code=303)
+
+    @router.post(f"{PROBE}/streams", operation_id="probe_stream")
+    async def probe_stream(staff: CustomersWrite, db: TenantSession) -> StreamingResponse:
+        """A streamed answer."""
+        probe.executions += 1
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"part "
+            yield str(probe.executions).encode()
+
+        return StreamingResponse(chunks(), media_type="text/plain")
 
     @router.post("/platform/v1/_probe", status_code=201, operation_id="probe_platform")
     async def probe_platform(body: ProbeBody, operator: CurrentOperator) -> ProbeRead:
@@ -244,6 +262,38 @@ async def test_the_response_is_stored_by_the_transaction_of_the_writes(
         stored = f'SELECT xmin::text FROM "{schema}".idempotency_keys WHERE key = :key'
         written_by = (await db.execute(text(event))).scalar_one()
         assert (await db.execute(text(stored), {"key": key})).scalar_one() == written_by
+
+
+async def test_a_redirect_is_replayed_with_its_location_and_a_stream_is_not_stored(
+    http: httpx.AsyncClient, database: Database, probe: Probe, tenant_a: TenantHandle
+) -> None:
+    redirect_key, stream_key = str(uuid.uuid4()), str(uuid.uuid4())
+
+    redirected = [await http.post(f"{PROBE}/redirects", headers=keyed(tenant_a, redirect_key)) for _ in range(2)]
+    streamed = [await http.post(f"{PROBE}/streams", headers=keyed(tenant_a, stream_key)) for _ in range(2)]
+
+    assert [r.status_code for r in redirected] == [303, 303]
+    assert [r.headers["location"] for r in redirected] == ["/elsewhere/1", "/elsewhere/1"]
+    assert redirected[1].headers["idempotent-replayed"] == "true"
+    assert [r.text for r in streamed] == ["part 2", "part 3"]  # each ran: a stream is never kept whole
+    assert await stored_keys(database, tenant_a.schema_name, stream_key) == 0
+
+
+async def test_a_request_that_dies_in_flight_leaves_its_key_free(
+    http: httpx.AsyncClient, probe: Probe, tenant_a: TenantHandle
+) -> None:
+    key = str(uuid.uuid4())
+    dying = asyncio.create_task(http.post(f"{PROBE}/runs", json={"hold": True}, headers=keyed(tenant_a, key)))
+    await probe.entered.wait()  # it holds the key
+    dying.cancel()  # the client goes away mid-request: the app's coroutine is cancelled, its transaction rolled back
+    with pytest.raises(asyncio.CancelledError):
+        await dying
+
+    probe.release.set()  # the retry, held the same way, goes straight through
+    retry = await http.post(f"{PROBE}/runs", json={"hold": True}, headers=keyed(tenant_a, key))
+
+    assert retry.status_code == 201, retry.text
+    assert retry.json() == {"execution": 2}
 
 
 # --- concurrency --------------------------------------------------------------------------------------------
