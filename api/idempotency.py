@@ -109,16 +109,12 @@ def enlist(db: AsyncSession, *, public: bool) -> None:
         pending.db = db
 
 
-def _ttl(request: Request) -> timedelta:
-    return timedelta(seconds=request.app.state.commerce.settings.http.idempotency_ttl_seconds)
-
-
-async def _claim(pending: _Pending) -> None:
-    """Take the key in the enlisted session, or raise the problem / the replay instead of running the endpoint."""
+async def _take(pending: _Pending, response: StoredResponse | None = None) -> idempotency.Claim:
+    """``core.idempotency.claim`` for the running request, in its enlisted session."""
     assert pending.db is not None
     request = pending.request
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    claim = await idempotency.claim(
+    return await idempotency.claim(
         pending.db,
         pending.table,
         namespace=pending.namespace,
@@ -126,8 +122,14 @@ async def _claim(pending: _Pending) -> None:
         key=pending.key,
         request_fingerprint=idempotency.fingerprint(request.method, target, await request.body()),
         now=request.app.state.commerce.clock(),
-        ttl=_ttl(request),
+        ttl=timedelta(seconds=request.app.state.commerce.settings.http.idempotency_ttl_seconds),
+        response=response,
     )
+
+
+async def _claim(pending: _Pending) -> None:
+    """Take the key, or raise the problem / the replay instead of running the endpoint."""
+    claim = await _take(pending)
     if claim.outcome is Outcome.REPLAY:
         assert claim.stored is not None
         raise _Replay(claim.stored)
@@ -176,10 +178,9 @@ def _replay(stored: StoredResponse) -> Response:
     return response
 
 
-async def _store(pending: _Pending, response: Response) -> None:
-    """The endpoint answered: store the answer in its transaction, or give the key up in it."""
+async def _settle(pending: _Pending, stored: StoredResponse | None) -> None:
+    """In the transaction that commits the request's writes: store its answer, or give the key up."""
     assert pending.db is not None
-    stored = _stored(response)
     table, credential, key = pending.table, pending.credential, pending.key
     if stored is None:
         await idempotency.release(pending.db, table, credential=credential, key=key)
@@ -198,30 +199,13 @@ async def _store_problem(pending: _Pending, problem: Problem) -> None:
     assert db is not None
     stored = _stored(problem_response(problem, pending.request.url.path))
     if problem.keeps_changes:  # the unit of work commits: so does the claim, complete or given up
-        if stored is None:
-            await idempotency.release(db, pending.table, credential=pending.credential, key=pending.key)
-        else:
-            await idempotency.complete(
-                db, pending.table, credential=pending.credential, key=pending.key, response=stored
-            )
+        await _settle(pending, stored)
         return
     if stored is None:  # rolled back with the handler's writes
         return
-    request = pending.request
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
         await db.rollback()
-        await idempotency.claim(
-            db,
-            pending.table,
-            namespace=pending.namespace,
-            credential=pending.credential,
-            key=pending.key,
-            request_fingerprint=idempotency.fingerprint(request.method, target, await request.body()),
-            now=request.app.state.commerce.clock(),
-            ttl=_ttl(request),
-            response=stored,
-        )
+        await _take(pending, stored)
         await db.commit()
     except Exception:  # the problem is the answer; an unstored key only means the retry runs again
         log.warning("could not store an idempotent problem response", exc_info=True)
@@ -279,7 +263,7 @@ class IdempotentRoute(APIRoute):
             finally:
                 _pending.reset(token)
             if pending.claimed:
-                await _store(pending, response)
+                await _settle(pending, _stored(response))
             return response
 
         return idempotent_handler
