@@ -195,9 +195,8 @@ def test_stripe_js_may_read_and_confirm_with_the_client_secret_only(fake: FakeSt
         )
         assert browser.post("/v1/refunds", data={"payment_intent": intent["id"]}).status_code == 403
         assert browser.post(f"{path}/cancel").status_code == 403
-        wrong = browser.post(
-            f"{path}/confirm", data={"client_secret": "pi_x_secret_y", "payment_method": "pm_card_visa"}
-        )
+        forged = intent["id"] + "_secret_" + "0" * 24
+        wrong = browser.post(f"{path}/confirm", data={"client_secret": forged, "payment_method": "pm_card_visa"})
         assert wrong.status_code == 404
         paid = browser.post(
             f"{path}/confirm", data={"client_secret": intent["client_secret"], "payment_method": "pm_card_visa"}
