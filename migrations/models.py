@@ -16,10 +16,12 @@ import auth.operators.models
 import auth.publishable_keys.models
 import auth.staff.models
 import billing.models
+import billing.payments.models
 import commerce.catalog.models
 import commerce.customers.models
 import commerce.events.models
 import commerce.inventory.models
+import commerce.orders.models
 import commerce.shop.models
 import core.outbox
 import tenants.models
