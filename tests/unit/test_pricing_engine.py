@@ -17,10 +17,10 @@ from commerce.pricing.engine import (
     TaxRateSpec,
     allocate,
     compute,
-    round_half_even,
     tax_summary,
 )
 from commerce.pricing.schemas import QuoteRead
+from core.money import divide_half_even
 
 P, Q, R = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 RATE_ID = uuid.uuid4()
@@ -71,7 +71,7 @@ def discount(
     ],
 )
 def test_round_half_even(numerator: int, denominator: int, expected: int) -> None:
-    assert round_half_even(numerator, denominator) == expected
+    assert divide_half_even(numerator, denominator) == expected
 
 
 @pytest.mark.parametrize(
