@@ -185,6 +185,12 @@ CustomersRead = Annotated[Principal, StaffScope("customers:read")]
 CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
 InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
+ShippingRead = Annotated[Principal, StaffScope("shipping:read")]
+ShippingWrite = Annotated[Principal, StaffScope("shipping:write")]
+TaxesRead = Annotated[Principal, StaffScope("taxes:read")]
+TaxesWrite = Annotated[Principal, StaffScope("taxes:write")]
+DiscountsRead = Annotated[Principal, StaffScope("discounts:read")]
+DiscountsWrite = Annotated[Principal, StaffScope("discounts:write")]
 
 
 _storefront_oauth = OAuth2(

@@ -10,14 +10,17 @@ from api.admin import (
     billing,
     collections,
     customers,
+    discounts,
     events,
     inventory,
     oauth_clients,
     product_imports,
     products,
     publishable_keys,
+    shipping,
     shop,
     staff,
+    taxes,
 )
 from api.idempotency import IdempotentRoute
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
@@ -41,3 +44,6 @@ router.include_router(events.router)
 router.include_router(publishable_keys.router)
 router.include_router(customers.router)
 router.include_router(inventory.router)
+router.include_router(shipping.router)
+router.include_router(taxes.router)
+router.include_router(discounts.router)
