@@ -254,17 +254,6 @@ def money_dict(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
-def divide_half_even(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded to the nearest integer, ties to even (banker's rounding), in
-    integers only: a share of an amount in minor units (a fee in basis points, a proportional refund)."""
-    if denominator <= 0:
-        raise ValueError("the denominator must be positive")
-    quotient, remainder = divmod(numerator, denominator)
-    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
-        quotient += 1
-    return quotient
-
-
 def _one_per_currency(amounts: list[Money]) -> list[Money]:
     currencies = [money.currency for money in amounts]
     if len(set(currencies)) != len(currencies):
@@ -287,3 +276,14 @@ def amounts_list(amounts: Any) -> Any:
     if isinstance(amounts, dict):
         return [money_dict(amount, currency) for currency, amount in sorted(amounts.items())]
     return amounts
+
+
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded to the nearest integer, ties to even (banker's rounding), in
+    integers only: a share of an amount in minor units (a fee in basis points, a proportional refund)."""
+    if denominator <= 0:
+        raise ValueError("the denominator must be positive")
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient

@@ -59,6 +59,8 @@ class HttpSettings(BaseModel):
     # and closes the connection (`commerce serve` / `commerce dev`; another server must set its own limits).
     max_header_bytes: int = Field(default=32_768, ge=1_024)
     max_headers: int = Field(default=100, ge=10)
+    # How long the first response to an Idempotency-Key is replayed (docs/api.md#idempotency); Stripe's 24 h.
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
 
 class MetricsSettings(BaseModel):
@@ -152,6 +154,8 @@ class CelerySettings(BaseModel):
     reservation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
     # How often idle carts expire and abandoned checkouts give their stock and PaymentIntent up.
     cart_sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    # How often expired idempotency keys are deleted (per active tenant through the fan-out, and the platform's).
+    idempotency_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @property
     def broker(self) -> str:
@@ -242,7 +246,7 @@ class StripeSettings(BaseModel):
     secret_key: SecretStr = SecretStr("")
     # Pinned: the SDK's types and our parsing of Stripe's objects are written against this version.
     api_version: str = "2026-10-28.endive"
-    # Empty: Stripe's own API. The tests point it at a local fake (tests/fakes/stripe_server.py).
+    # Empty: Stripe's own API. The tests and `commerce dev` point it at the local fake (billing/stripe_fake).
     api_base: str = ""
     # Each endpoint has its own signing secrets; two at once during a rotation ("whsec_new,whsec_old").
     platform_webhook_secrets: Annotated[list[SecretStr], NoDecode] = []

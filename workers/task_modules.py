@@ -13,4 +13,5 @@ TASK_MODULES = (
     "workers.customers.tasks",
     "workers.inventory.tasks",
     "workers.checkout.tasks",
+    "workers.idempotency.tasks",
 )

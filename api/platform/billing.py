@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.billing_deps import Stripe
 from api.deps import CurrentOperator, PublicSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from billing import service as billing_service
@@ -13,7 +14,9 @@ from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnav
 from billing.schemas import BillingAccountRead, BillingStatus
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/tenants", tags=["platform: billing"], responses=problems(InvalidToken))
+router = APIRouter(
+    route_class=IdempotentRoute, prefix="/tenants", tags=["platform: billing"], responses=problems(InvalidToken)
+)
 
 
 @router.get(

@@ -3,14 +3,14 @@
 The rules (docs/pricing.md says the same for merchants):
 
 * A line's subtotal is ``unit_price * quantity``. The order subtotal is the sum of the lines' subtotals.
-* A percentage discount is ``round_half_even(eligible_subtotal * bps / 10000)``; a fixed amount is the
+* A percentage discount is ``divide_half_even(eligible_subtotal * bps, 10000)``; a fixed amount is the
   discount's amount in the quote currency, capped at the eligible subtotal. The order discount is allocated to
   the eligible lines pro rata to their subtotals by the largest-remainder method (ties to the earlier line), so
   the line discounts always sum exactly to the order discount. A free-shipping discount discounts the shipping
   amount to zero and no line.
 * Tax is computed per line, per tax rate, on the line's discounted amount, rounded half-even in minor units:
-  exclusive prices add ``round_half_even(taxable * bps / 10000)``; inclusive prices contain
-  ``round_half_even(taxable * bps / (10000 + total_bps))`` where ``total_bps`` is the sum of the line's rates.
+  exclusive prices add ``divide_half_even(taxable * bps, 10000)``; inclusive prices contain
+  ``divide_half_even(taxable * bps, 10000 + total_bps)`` where ``total_bps`` is the sum of the line's rates.
   Shipping is taxed the same way, on the shipping amount after its discount.
 * Exclusive prices: ``total = subtotal - discount + shipping + tax``. Inclusive prices: the tax is contained,
   ``total = subtotal - discount + shipping``.
@@ -33,6 +33,7 @@ from commerce.pricing.types import (
     ShippingTotals,
     TaxLine,
 )
+from core.money import divide_half_even
 
 BPS = 10_000  # basis points in one whole
 
@@ -78,16 +79,6 @@ class PricingContext:
     discount: DiscountSpec | None
 
 
-def round_half_even(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded to the nearest integer, ties to the even one (banker's rounding).
-    Integers only: no float ever touches an amount. Both arguments are non-negative, the denominator positive."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient % 2 == 1):
-        return quotient + 1
-    return quotient
-
-
 def allocate(total: int, weights: Sequence[int]) -> list[int]:
     """Split ``total`` over ``weights`` pro rata by the largest-remainder method: the parts sum exactly to
     ``total``; leftover units go to the largest remainders, ties to the earlier weight. ``total`` must not exceed
@@ -107,7 +98,7 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
 def discount_amount(discount: DiscountSpec, eligible_subtotal: int) -> int:
     """The order-level discount on the eligible lines (a free-shipping discount discounts no line)."""
     if discount.kind is DiscountKind.PERCENTAGE:
-        return round_half_even(eligible_subtotal * (discount.percentage_bps or 0), BPS)
+        return divide_half_even(eligible_subtotal * (discount.percentage_bps or 0), BPS)
     if discount.kind is DiscountKind.FIXED_AMOUNT:
         return min(discount.amount or 0, eligible_subtotal)
     return 0
@@ -121,7 +112,7 @@ def taxes(taxable: int, rates: Sequence[TaxRateSpec], *, inclusive: bool) -> tup
     """The tax lines of one taxable amount: each rate rounded half-even on its own (added or contained)."""
     denominator = BPS + sum(rate.rate_bps for rate in rates) if inclusive else BPS
     return tuple(
-        TaxLine(name=rate.name, rate_bps=rate.rate_bps, amount=round_half_even(taxable * rate.rate_bps, denominator))
+        TaxLine(name=rate.name, rate_bps=rate.rate_bps, amount=divide_half_even(taxable * rate.rate_bps, denominator))
         for rate in rates
     )
 

@@ -17,9 +17,10 @@ from commerce.pricing.engine import (
     TaxRateSpec,
     allocate,
     compute,
-    round_half_even,
     tax_summary,
 )
+from commerce.pricing.schemas import QuoteRead
+from core.money import divide_half_even
 
 P, Q, R = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 RATE_ID = uuid.uuid4()
@@ -70,7 +71,7 @@ def discount(
     ],
 )
 def test_round_half_even(numerator: int, denominator: int, expected: int) -> None:
-    assert round_half_even(numerator, denominator) == expected
+    assert divide_half_even(numerator, denominator) == expected
 
 
 @pytest.mark.parametrize(
@@ -222,3 +223,20 @@ def test_the_tax_summary_sums_per_rate_over_lines_and_shipping() -> None:
     # GST: 50 + 100 + 25 (shipping) = 175; PST: 70 + 140 + 35 = 245.
     assert [(tax.name, tax.amount) for tax in tax_summary(quote)] == [("GST", 175), ("PST", 245)]
     assert sum(tax.amount for tax in tax_summary(quote)) == quote.tax_total
+
+
+def test_a_quote_reads_as_json_through_its_schema() -> None:
+    lines = [line("a", 1000)]
+    quote = compute(lines, context(lines, shipping=500, discount=discount(DiscountKind.FREE_SHIPPING)))
+    shown = QuoteRead.model_validate(quote).model_dump(mode="json")
+    assert shown["lines"][0] == {
+        "key": "a",
+        "unit_price": 1000,
+        "quantity": 1,
+        "subtotal": 1000,
+        "discount": 0,
+        "tax_lines": [{"name": "VAT", "rate_bps": 2000, "amount": 200}],
+        "tax": 200,
+        "total": 1200,
+    }
+    assert (shown["shipping"]["total"], shown["discount"]["kind"], shown["total"]) == (0, "free_shipping", 1200)

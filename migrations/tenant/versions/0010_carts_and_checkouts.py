@@ -1,7 +1,7 @@
 """carts and checkouts
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 11:30:00
 """
 
@@ -14,9 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = (
-    "0008"  # the head on this branch (0008 follows 0009 here); the lead re-chains
-)
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
