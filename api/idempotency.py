@@ -54,7 +54,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # What identifies the caller, hashed into the key's scope. A route whose access rests on another secret header
 # (a guest cart's secret) adds it here, so that a key never replays across holders of different secrets.
-CREDENTIAL_HEADERS: tuple[str, ...] = ("authorization",)
+CREDENTIAL_HEADERS: tuple[str, ...] = ("authorization", "x-cart-secret")
 # The response headers a replay repeats; the others belong to the delivery (request id, security headers).
 REPLAYED_HEADERS = frozenset({"content-type", "content-language", "location", "etag", "last-modified", "link"})
 # Refusals that say something about the caller or the moment, not the request: a retry must be judged again.

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from api.billing_deps import Stripe
 from api.deps import CartPrincipal, IfMatch, State, Tenant, TenantSession, etag
+from api.headers import no_store
+from api.idempotency import IdempotencyKeyRequired, IdempotentRoute
 from api.problems import problems
 from billing.errors import BillingNotConfigured, ConnectedAccountCannotCharge, StripeRequestFailed, StripeUnavailable
 from commerce.carts import service as carts_service
@@ -50,11 +52,11 @@ from commerce.checkout.finalize import confirm
 from commerce.checkout.schemas import CheckoutConfirm, CheckoutRead
 from commerce.pricing import DiscountCodeNotFound, DiscountNotApplicable, ShippingRateUnavailable
 from core.clock import utcnow
-from core.errors import BadRequest, VersionMismatch
+from core.errors import VersionMismatch
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/carts", tags=["storefront: carts"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/carts", tags=["storefront: carts"])
 
 
 async def cart_caller(
@@ -85,6 +87,7 @@ def _read(cart: Cart, response: Response) -> CartRead:
     response_model=CartCreated,
     operation_id="storefront_carts_create",
     responses=problems(VariantNotForSale, CartLineLimitReached),
+    dependencies=[Depends(no_store)],  # a guest cart's secret: no cache keeps it, nor the idempotency store
 )
 async def create_cart(
     body: CartCreate, db: TenantSession, caller: Caller, state: State, response: Response
@@ -274,22 +277,6 @@ async def remove_cart_discount(
 # --- checkout -------------------------------------------------------------------------------------------
 
 
-class IdempotencyKeyRequired(BadRequest):
-    code = "idempotency_key_required"
-    title = "This request must carry an Idempotency-Key header."
-
-
-# TODO(lead, at merge): replace with ``api.idempotency.IdempotencyKeyRequired`` in ``dependencies=[...]`` once the
-# idem branch is on main (it stores and replays the response too); until then the header is only required here.
-async def _require_idempotency_key(
-    idempotency_key: Annotated[
-        Text | None, Header(max_length=255, description="Required: retries with the same key are safe.")
-    ] = None,
-) -> None:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
-
-
 _CHECKOUT_PROBLEMS = (
     *_SEEN,
     CartClosed,
@@ -305,7 +292,6 @@ _CHECKOUT_PROBLEMS = (
     BillingNotConfigured,
     StripeUnavailable,
     StripeRequestFailed,
-    IdempotencyKeyRequired,
 )
 
 
@@ -314,7 +300,9 @@ _CHECKOUT_PROBLEMS = (
     response_model=CheckoutRead,
     operation_id="storefront_cart_checkout",
     responses=problems(*_CHECKOUT_PROBLEMS),
-    dependencies=[Depends(_require_idempotency_key)],
+    # The body carries the PaymentIntent's client secret: never kept by the idempotency store (a retry with the
+    # same key runs again, and finds the same checkout and intent).
+    dependencies=[IdempotencyKeyRequired, Depends(no_store)],
 )
 async def checkout_cart(
     cart_id: uuid.UUID, db: TenantSession, caller: Caller, state: State, tenant: Tenant, stripe: Stripe

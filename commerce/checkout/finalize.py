@@ -74,7 +74,9 @@ async def confirm(
     assert checkout.account_id is not None
     assert checkout.payment_intent_id is not None
     found, account, intent_id = checkout.id, checkout.account_id, checkout.payment_intent_id
-    await db.rollback()  # only reads so far: no connection is held while Stripe answers
+    await (
+        db.commit()
+    )  # only reads so far (and the request's idempotency claim): no connection held while Stripe answers
     intent = await gateway.retrieve_payment_intent(account, intent_id)
     checkout = await finalize(
         db,

@@ -74,10 +74,17 @@ async def test_50_concurrent_retries_make_one_intent_and_one_order(
     variant = await shop.variant(stock=3)
     cart = await shop.cart(variant)
     key = f"checkout-{uuid.uuid4()}"
-    started = await asyncio.gather(*(cart.checkout(key) for _ in range(50)))
-    assert {response.status_code for response in started} == {200}
+    answers = await asyncio.gather(*(cart.checkout(key) for _ in range(50)))
+    # A retry while the first is in flight is told so (and retries); every other one gets the same checkout.
+    assert {r.status_code for r in answers} <= {200, 409}
+    assert {r.json()["code"] for r in answers if r.status_code == 409} <= {"idempotency_key_in_use"}
+    started = [r for r in answers if r.status_code == 200]
+    assert started
     assert len({response.json()["payment_intent"]["id"] for response in started}) == 1
     assert len({response.json()["id"] for response in started}) == 1
+    later = await cart.checkout(key)  # a retry after all of them: the same intent again
+    assert later.status_code == 200
+    assert later.json()["payment_intent"]["id"] == started[0].json()["payment_intent"]["id"]
     assert stripe_fake.intents_created(f"checkout-pi-{cart.id}-v1") == 1
     assert len(stripe_fake.payment_intents(account=shop.tenant.account_id)) == 1
     intent_id = started[0].json()["payment_intent"]["id"]
@@ -88,7 +95,7 @@ async def test_50_concurrent_retries_make_one_intent_and_one_order(
         *(cart.confirm() for _ in range(50)), *(deliver(shop.http, held_events, succeeded["id"]) for _ in range(10))
     )
     confirmed = [result for result in results if isinstance(result, httpx.Response)]
-    assert {response.status_code for response in confirmed} == {200}
+    assert {response.status_code for response in confirmed} == {200}  # no key: each confirm runs, one order
     assert len({response.json()["order"]["id"] for response in confirmed}) == 1
     await processed(database, [succeeded["id"]])
     assert await order_state(database, shop, cart) == ONE_ORDER
