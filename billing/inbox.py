@@ -184,3 +184,14 @@ HANDLERS: dict[str, Handler] = {
     "capability.updated": _sync_account,
     "account.application.deauthorized": _deauthorize,
 }
+
+
+def register_handler(event_type: str, handler: Handler) -> None:
+    """Add the handler of a Connect event type from a higher layer (billing never imports commerce): the
+    payment and refund handlers live with the orders they change and are registered when the Celery app is
+    built (``workers.billing.handlers.install``), which the API's app state and every worker do at start.
+    Registering the same handler again is a no-op; a different one for a taken type is a programming error."""
+    current = HANDLERS.get(event_type)
+    if current is not None and current is not handler:
+        raise ValueError(f"a handler for {event_type!r} is already registered")
+    HANDLERS[event_type] = handler

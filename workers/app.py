@@ -31,6 +31,7 @@ from tenants import repository as tenants_repository
 from tenants.context import TenantContext, current_tenant
 from tenants.errors import TaskTenantUnavailable
 from tenants.models import TenantStatus
+from workers.billing import handlers
 from workers.registry import TASKS
 from workers.runtime import WorkerRuntime
 from workers.task import RETRYABLE, TENANT_HEADER, CommerceTask, PlatformTask, tenant_failure
@@ -81,6 +82,7 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     for module in TASK_MODULES:  # declares the tasks (no side effects beyond the declarations)
         importlib.import_module(module)
+    handlers.install()  # the Connect webhook handlers of commerce, into billing's inbox
 
     broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)

@@ -12,4 +12,5 @@ TASK_MODULES = (
     "workers.catalog.tasks",
     "workers.customers.tasks",
     "workers.inventory.tasks",
+    "workers.orders.tasks",
 )

@@ -93,9 +93,10 @@ async def change_quantity(
     *,
     on_hand: int = 0,
     reserved: int = 0,
+    committed: int = 0,
     condition: Any = None,
 ) -> InventoryLevel | None:
-    """Add to ``on_hand``/``reserved`` of the level matching ``level_filter`` where ``condition`` holds, in one
+    """Add to ``on_hand``/``committed``/``reserved`` of the level matching ``level_filter`` where ``condition`` holds, in one
     statement; the updated level, or None if no level matched (missing, or the condition failed)."""
     query = update(InventoryLevel).where(*level_filter)
     if condition is not None:
@@ -103,6 +104,7 @@ async def change_quantity(
     query = query.values(
         on_hand=InventoryLevel.on_hand + on_hand,
         reserved=InventoryLevel.reserved + reserved,
+        committed=InventoryLevel.committed + committed,
         version=InventoryLevel.version + 1,
         updated_at=func.now(),
     ).returning(InventoryLevel)
@@ -250,6 +252,22 @@ async def tracked_variants_without_stock(db: AsyncSession) -> list[uuid.UUID]:
         .order_by(Variant.created_at, Variant.position, Variant.id)
     )
     return list(await db.scalars(query))
+
+
+async def committed_by_reference(
+    db: AsyncSession, references: Sequence[str]
+) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    """(variant, location, units) still committed under ``references``: the sum of the ledger's ``committed``
+    deltas written with them (an order's commit, and its shipments and releases), where positive."""
+    total = func.sum(InventoryAdjustment.delta)
+    query = (
+        select(InventoryAdjustment.variant_id, InventoryAdjustment.location_id, total)
+        .where(InventoryAdjustment.reference.in_(list(references)), InventoryAdjustment.quantity == "committed")
+        .group_by(InventoryAdjustment.variant_id, InventoryAdjustment.location_id)
+        .having(total > 0)
+        .order_by(InventoryAdjustment.variant_id, InventoryAdjustment.location_id)
+    )
+    return [(row[0], row[1], int(row[2])) for row in await db.execute(query)]
 
 
 async def first_location(db: AsyncSession) -> Location | None:
