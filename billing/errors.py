@@ -40,6 +40,14 @@ class ConnectedAccountDeauthorized(Conflict):
     title = "The merchant disconnected their Stripe account from the platform."
 
 
+class ConnectedAccountCannotCharge(Conflict):
+    """Checkout refuses before any PaymentIntent exists: the detail says why (no account yet, onboarding
+    unfinished or charges disabled by Stripe, or the merchant disconnected)."""
+
+    code = "account_cannot_charge"
+    title = "The shop cannot take payments yet: its Stripe account is not ready to accept charges."
+
+
 class InvalidWebhookSignature(BadRequest):
     code = "invalid_webhook_signature"
     title = "The Stripe-Signature header does not match the body, or its timestamp is outside the tolerance."

@@ -55,6 +55,37 @@ class AccountLinkUrl:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentIntentSnapshot:
+    """A PaymentIntent as Stripe reports it now. Amounts in the currency's minor units, currency upper case
+    (ours; Stripe's wire is lower case)."""
+
+    id: str
+    status: str  # requires_payment_method, requires_confirmation, requires_action, processing, succeeded, canceled
+    amount: int
+    currency: str
+    amount_received: int
+    application_fee_amount: int | None
+    client_secret: str | None
+    latest_charge: str | None
+    metadata: dict[str, str]
+    last_payment_error: str | None  # Stripe's error code of the last failed attempt ("card_declined"), if any
+    cancellation_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundSnapshot:
+    id: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    amount: int
+    currency: str
+    payment_intent: str | None
+    charge: str | None
+    reason: str | None
+    metadata: dict[str, str]
+    failure_reason: str | None
+
+
 def account_create_key(tenant_id: object) -> str:
     """One connected account per tenant, whoever asks and however often (within Stripe's 24 h key window)."""
     return f"acct-create-{tenant_id}"
@@ -129,6 +160,117 @@ class StripeGateway:
         )
         return AccountLinkUrl(url=link.url, expires_at=datetime.fromtimestamp(link.expires_at, UTC))
 
+    # --- payments: direct charges on the connected account (``Stripe-Account``), our application fee on top ---
+
+    async def create_payment_intent(
+        self,
+        account_id: str,
+        *,
+        amount: int,
+        currency: str,
+        application_fee_amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntentSnapshot:
+        """A PaymentIntent on the merchant's account. ``amount`` goes to Stripe exactly as our minor units
+        (Stripe's unit is the currency's minor unit too: JPY has none, KWD three); the currency goes lower case."""
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "automatic_payment_methods": {"enabled": True},
+            "metadata": metadata,
+        }
+        if application_fee_amount:  # Stripe refuses a zero fee on some account types; none is the same thing
+            params["application_fee_amount"] = application_fee_amount
+        intent = await self._call(
+            "create payment intent",
+            lambda: self._client().v1.payment_intents.create_async(
+                params,  # type: ignore[arg-type]
+                {"stripe_account": account_id, "idempotency_key": idempotency_key},
+            ),
+        )
+        return _intent(intent.to_dict())
+
+    async def retrieve_payment_intent(self, account_id: str, intent_id: str) -> PaymentIntentSnapshot:
+        intent = await self._call(
+            "retrieve payment intent",
+            lambda: self._client().v1.payment_intents.retrieve_async(intent_id, options={"stripe_account": account_id}),
+        )
+        return _intent(intent.to_dict())
+
+    async def update_payment_intent(
+        self,
+        account_id: str,
+        intent_id: str,
+        *,
+        amount: int,
+        application_fee_amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntentSnapshot:
+        """Change the amount of an intent not yet paid (the cart changed after checkout began)."""
+        params: dict[str, Any] = {"amount": amount, "metadata": metadata}
+        if application_fee_amount:
+            params["application_fee_amount"] = application_fee_amount
+        intent = await self._call(
+            "update payment intent",
+            lambda: self._client().v1.payment_intents.update_async(
+                intent_id,
+                params,  # type: ignore[arg-type]
+                {"stripe_account": account_id, "idempotency_key": idempotency_key},
+            ),
+        )
+        return _intent(intent.to_dict())
+
+    async def cancel_payment_intent(
+        self, account_id: str, intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntentSnapshot:
+        intent = await self._call(
+            "cancel payment intent",
+            lambda: self._client().v1.payment_intents.cancel_async(
+                intent_id, options={"stripe_account": account_id, "idempotency_key": idempotency_key}
+            ),
+        )
+        return _intent(intent.to_dict())
+
+    async def create_refund(
+        self,
+        account_id: str,
+        *,
+        payment_intent: str,
+        amount: int,
+        refund_application_fee: bool,
+        reason: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> RefundSnapshot:
+        """Refund (part of) a direct charge; with ``refund_application_fee`` Stripe gives back the
+        proportional share of our fee. Stripe refuses more than the charge's unrefunded amount (a 400:
+        ``StripeRequestFailed`` with ``stripe_code`` ``amount_too_large`` or ``charge_already_refunded``)."""
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "amount": amount,
+            "refund_application_fee": refund_application_fee,
+            "metadata": metadata,
+        }
+        if reason is not None:
+            params["reason"] = reason
+        refund = await self._call(
+            "create refund",
+            lambda: self._client().v1.refunds.create_async(
+                params,  # type: ignore[arg-type]
+                {"stripe_account": account_id, "idempotency_key": idempotency_key},
+            ),
+        )
+        return _refund(refund.to_dict())
+
+    async def retrieve_refund(self, account_id: str, refund_id: str) -> RefundSnapshot:
+        refund = await self._call(
+            "retrieve refund",
+            lambda: self._client().v1.refunds.retrieve_async(refund_id, options={"stripe_account": account_id}),
+        )
+        return _refund(refund.to_dict())
+
     async def _call(self, action: str, request: Callable[[], Awaitable[T]]) -> T:
         try:
             return await request()
@@ -171,3 +313,41 @@ def _snapshot(account: dict[str, Any]) -> AccountSnapshot:
         requirements_due=sorted(set(due)),
         disabled_reason=requirements.get("disabled_reason"),
     )
+
+
+def _intent(intent: dict[str, Any]) -> PaymentIntentSnapshot:
+    error = intent.get("last_payment_error") or {}
+    return PaymentIntentSnapshot(
+        id=intent["id"],
+        status=intent["status"],
+        amount=int(intent["amount"]),
+        currency=str(intent["currency"]).upper(),
+        amount_received=int(intent.get("amount_received") or 0),
+        application_fee_amount=intent.get("application_fee_amount"),
+        client_secret=intent.get("client_secret"),
+        latest_charge=_id_of(intent.get("latest_charge")),
+        metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
+        last_payment_error=error.get("code") or error.get("type") if error else None,
+        cancellation_reason=intent.get("cancellation_reason"),
+    )
+
+
+def _refund(refund: dict[str, Any]) -> RefundSnapshot:
+    return RefundSnapshot(
+        id=refund["id"],
+        status=refund["status"],
+        amount=int(refund["amount"]),
+        currency=str(refund["currency"]).upper(),
+        payment_intent=_id_of(refund.get("payment_intent")),
+        charge=_id_of(refund.get("charge")),
+        reason=refund.get("reason"),
+        metadata={str(k): str(v) for k, v in (refund.get("metadata") or {}).items()},
+        failure_reason=refund.get("failure_reason"),
+    )
+
+
+def _id_of(value: Any) -> str | None:
+    """An id whether Stripe sent it bare or expanded into its object."""
+    if isinstance(value, dict):
+        return str(value["id"])
+    return str(value) if value else None

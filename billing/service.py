@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import repository
-from billing.errors import ConnectedAccountDeauthorized, ConnectedAccountNotReady
+from billing.errors import ConnectedAccountCannotCharge, ConnectedAccountDeauthorized, ConnectedAccountNotReady
 from billing.gateway import AccountLinkUrl, AccountSnapshot, StripeGateway, account_create_key
 from billing.models import StripeAccount
 from billing.schemas import BillingAccountRead
@@ -61,6 +61,24 @@ async def get_account_status(db: AsyncSession, tenant_id: uuid.UUID) -> BillingA
     """The stored state (kept fresh by webhooks and syncs); never calls Stripe."""
     await tenants_service.get_tenant(db, tenant_id)
     return BillingAccountRead.of(tenant_id, await repository.get_account(db, tenant_id))
+
+
+async def chargeable_account(db: AsyncSession, tenant_id: uuid.UUID) -> StripeAccount:
+    """The tenant's connected account if it can take a charge now (as far as our registry knows: webhooks
+    and syncs keep it fresh); else ``ConnectedAccountCannotCharge``, before anything is asked of Stripe."""
+    account = await repository.get_account(db, tenant_id)
+    if account is None:
+        raise ConnectedAccountCannotCharge("The shop has no Stripe account yet.")
+    if account.deauthorized_at is not None:
+        raise ConnectedAccountCannotCharge("The merchant disconnected their Stripe account.")
+    if not account.charges_enabled:
+        raise ConnectedAccountCannotCharge("The shop's Stripe account cannot accept charges yet (onboarding).")
+    return account
+
+
+async def tenant_plan(db: AsyncSession, tenant_id: uuid.UUID) -> str:
+    """The tenant's platform plan (``public.tenants.plan``), which sets its application fee (billing/fees.py)."""
+    return (await tenants_service.get_tenant(db, tenant_id)).plan
 
 
 async def sync_account(db: AsyncSession, gateway: StripeGateway, tenant_id: uuid.UUID) -> StripeAccount:

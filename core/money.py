@@ -252,3 +252,14 @@ class Money(BaseModel):
 def money_dict(amount: int, currency: str) -> dict[str, Any]:
     """The API shape of an amount read from the database."""
     return {"amount": amount, "currency": currency}
+
+
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded to the nearest integer, ties to even (banker's rounding), in
+    integers only: a share of an amount in minor units (a fee in basis points, a proportional refund)."""
+    if denominator <= 0:
+        raise ValueError("the denominator must be positive")
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient

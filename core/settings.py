@@ -13,8 +13,10 @@ from functools import lru_cache
 from string import Formatter
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.money import known_currency
 
 # Values that must never reach production: the development defaults below.
 _PLACEHOLDER_SECRETS = frozenset({"", "change-me", "dev-insecure-secret-key-change-me-0000000000"})
@@ -220,6 +222,31 @@ class SentrySettings(BaseModel):
     traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
 
 
+class FeePlan(BaseModel):
+    """A platform plan's application fee on each payment: ``fee_bps`` basis points of the amount, at least
+    ``fee_minimum[currency]`` (minor units of that currency; a currency not listed has no minimum)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fee_bps: int = Field(ge=0, le=10_000)
+    fee_minimum: dict[str, Annotated[int, Field(ge=0)]] = {}
+
+    @field_validator("fee_minimum")
+    @classmethod
+    def _known_currencies(cls, value: dict[str, int]) -> dict[str, int]:
+        # Per currency, in its own minor units, because a minimum scaled by the exponent would mean 0.30 yen.
+        for code in value:
+            known_currency(code)
+        return value
+
+
+# Minimums near 0.30 EUR in each currency's own minor units: 30 cents, 50 yen, 0.100 dinar.
+DEFAULT_FEE_PLANS: dict[str, FeePlan] = {
+    "standard": FeePlan(fee_bps=200, fee_minimum={"EUR": 30, "USD": 30, "GBP": 25, "CHF": 30, "JPY": 50, "KWD": 100}),
+    "pro": FeePlan(fee_bps=100, fee_minimum={"EUR": 20, "USD": 20, "GBP": 15, "CHF": 20, "JPY": 30, "KWD": 60}),
+}
+
+
 class StripeSettings(BaseModel):
     """Stripe Connect (billing/). An empty secret key disables billing: accounts answer ``billing_not_configured``."""
 
@@ -243,6 +270,19 @@ class StripeSettings(BaseModel):
     # Webhook events still unprocessed after this long are queued again by the beat sweep.
     event_retry_after_seconds: int = Field(default=300, ge=10)
     event_sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    # The application fee of each platform plan (a tenant's plan is public.tenants.plan), JSON:
+    # {"standard": {"fee_bps": 200, "fee_minimum": {"EUR": 30, "JPY": 50}}, ...}. See docs/payments.md.
+    plans: dict[str, FeePlan] = Field(default_factory=lambda: dict(DEFAULT_FEE_PLANS))
+    # The plan of a tenant whose plan is not in ``plans``.
+    default_plan: str = "standard"
+    # Refunds give back the proportional share of our application fee (Stripe's refund_application_fee).
+    refund_application_fee: bool = True
+
+    @model_validator(mode="after")
+    def _default_plan_exists(self) -> StripeSettings:
+        if self.default_plan not in self.plans:
+            raise ValueError(f"COMMERCE_STRIPE__DEFAULT_PLAN {self.default_plan!r} is not one of the plans")
+        return self
 
     @field_validator("platform_webhook_secrets", "connect_webhook_secrets", mode="before")
     @classmethod
