@@ -182,6 +182,8 @@ CustomersRead = Annotated[Principal, StaffScope("customers:read")]
 CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
 InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
+OrdersRead = Annotated[Principal, StaffScope("orders:read")]
+OrdersWrite = Annotated[Principal, StaffScope("orders:write")]
 
 
 _storefront_oauth = OAuth2(
@@ -259,6 +261,7 @@ CatalogReader = Annotated[Principal, Security(catalog_reader, scopes=["storefron
 StorefrontToken = Annotated[Principal, Security(storefront_principal)]
 CustomerToken = Annotated[Principal, Security(storefront_customer)]
 CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["customer:profile"])]
+CustomerOrders = Annotated[Principal, Security(storefront_customer, scopes=["customer:orders"])]
 
 
 async def signed_in_staff(

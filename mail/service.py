@@ -46,7 +46,9 @@ async def send_welcome(
         "slug": tenant.slug,
         "shop_host": f"{tenant.slug}.{settings.tenancy.base_domain}" if settings.tenancy.base_domain else None,
     }
-    return await send_templated(sender, shop, settings, owner.email, f"Your shop {shop.name} is ready", "welcome", context)
+    return await send_templated(
+        sender, shop, settings, owner.email, f"Your shop {shop.name} is ready", "welcome", context
+    )
 
 
 async def send_staff_invitation(

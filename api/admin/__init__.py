@@ -13,6 +13,7 @@ from api.admin import (
     events,
     inventory,
     oauth_clients,
+    orders,
     product_imports,
     products,
     publishable_keys,
@@ -36,3 +37,4 @@ router.include_router(events.router)
 router.include_router(publishable_keys.router)
 router.include_router(customers.router)
 router.include_router(inventory.router)
+router.include_router(orders.router)

@@ -7,7 +7,7 @@ does to its payment's totals.
 * ``payments.amount_refunded`` and ``application_fee_refunded`` are recomputed from the succeeded refunds
   (never incremented), so applying one outcome twice, or outcomes out of order, gives the same totals.
   A refund made with ``refund_application_fee`` returns the fee in proportion to the amount, as Stripe does
-  (rounded down; a full refund returns the whole fee).
+  (half-even, on the total refunded with the fee, as the fake and core.money do).
 * Stripe is called with an idempotency key derived from our refund id: a retry (ours, the SDK's, a replayed
   request) never makes a second Stripe refund.
 """
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments import ledger_repository as repository
 from billing.payments.models import IntentStatus, Payment, Refund, RefundStatus
+from billing.schemas import CurrencyFees
+from core.db import TenantReader
+from core.money import divide_half_even
 
 # Stripe's refund statuses -> ours (``requires_action``: Stripe waits for the customer's details; still pending).
 _STRIPE_STATUSES = {
@@ -89,8 +92,24 @@ async def recompute_payment(db: AsyncSession, payment: Payment) -> None:
     payment.amount_refunded = min(refunded, payment.amount_received)
     fee = payment.application_fee_amount
     if payment.amount_received > 0 and fee > 0:
-        payment.application_fee_refunded = min(fee, fee * with_fee // payment.amount_received)
+        payment.application_fee_refunded = min(fee, divide_half_even(fee * with_fee, payment.amount_received))
     else:
         payment.application_fee_refunded = 0
     payment.version += 1
     await db.flush()
+
+
+async def fees_collected(reader: TenantReader) -> list[CurrencyFees]:
+    """The platform's application fees from one tenant's ledger, per currency: the fees of succeeded payments
+    minus the fees refunded with refunds (one statement, one snapshot)."""
+    return [
+        CurrencyFees(
+            currency=row["currency"],
+            payments=int(row["payments"]),
+            amount_received=int(row["received"]),
+            application_fees=int(row["fees"]),
+            application_fees_refunded=int(row["fees_refunded"]),
+            net=int(row["fees"]) - int(row["fees_refunded"]),
+        )
+        for row in await reader.all(repository.fees_by_currency())
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments.models import IntentStatus, Payment, Refund, RefundStatus
@@ -96,18 +96,17 @@ async def unsubmitted_refunds(db: AsyncSession, *, limit: int) -> list[uuid.UUID
     return list(await db.scalars(query))
 
 
-async def fees_by_currency(db: AsyncSession) -> list[tuple[str, int, int, int, int]]:
-    """Per currency, over succeeded payments: (currency, payments, application fees, fees refunded, amount)."""
-    query = (
+def fees_by_currency() -> Select[str, int, int, int, int]:
+    """Per currency, over succeeded payments: currency, payments, fees, fees_refunded, received (for a reader)."""
+    return (
         select(
-            Payment.currency,
-            func.count(),
-            func.coalesce(func.sum(Payment.application_fee_amount), 0),
-            func.coalesce(func.sum(Payment.application_fee_refunded), 0),
-            func.coalesce(func.sum(Payment.amount_received), 0),
+            Payment.currency.label("currency"),
+            func.count().label("payments"),
+            func.coalesce(func.sum(Payment.application_fee_amount), 0).label("fees"),
+            func.coalesce(func.sum(Payment.application_fee_refunded), 0).label("fees_refunded"),
+            func.coalesce(func.sum(Payment.amount_received), 0).label("received"),
         )
         .where(Payment.status == IntentStatus.SUCCEEDED)
         .group_by(Payment.currency)
         .order_by(Payment.currency)
     )
-    return [(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in await db.execute(query)]

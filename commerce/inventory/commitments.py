@@ -158,9 +158,7 @@ async def restock(
         if unit.variant_id not in tracked:
             continue
         await repository.ensure_level(db, unit.variant_id, location_id)
-        level = await repository.change_quantity(
-            db, repository.at(unit.variant_id, location_id), on_hand=unit.quantity
-        )
+        level = await repository.change_quantity(db, repository.at(unit.variant_id, location_id), on_hand=unit.quantity)
         assert level is not None
         changes.append(Change(level, QuantityName.ON_HAND, unit.quantity, AdjustmentReason.REFUND_RESTOCK, reference))
     await log_changes(db, changes, actor)

@@ -254,9 +254,7 @@ async def tracked_variants_without_stock(db: AsyncSession) -> list[uuid.UUID]:
     return list(await db.scalars(query))
 
 
-async def committed_by_reference(
-    db: AsyncSession, references: Sequence[str]
-) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+async def committed_by_reference(db: AsyncSession, references: Sequence[str]) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
     """(variant, location, units) still committed under ``references``: the sum of the ledger's ``committed``
     deltas written with them (an order's commit, and its shipments and releases), where positive."""
     total = func.sum(InventoryAdjustment.delta)

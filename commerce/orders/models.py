@@ -71,6 +71,8 @@ class Order(TenantBase):
         Index(None, "created_at", "id"),
         Index(None, "customer_id", "created_at"),
         Index(None, "email"),
+        # The admin search's email prefix, case-insensitive (commerce.orders.repository._search).
+        Index("ix_orders_lower_email", text("lower(email) text_pattern_ops")),
         Index(None, "status", "created_at"),
         Index(None, "payment_status", "created_at"),
         Index(None, "fulfillment_status", "created_at"),

@@ -273,9 +273,7 @@ async def _restock(db: AsyncSession, order: Order, refund: Refund) -> None:
         if (variant_id := variants.get(uuid.UUID(line["order_line_id"]))) is not None
     ]
     try:
-        await commitments.restock(
-            db, refund.restock_location_id, units, reference=f"order:{order.id}", actor=None
-        )
+        await commitments.restock(db, refund.restock_location_id, units, reference=f"order:{order.id}", actor=None)
     except Exception:  # a location deactivated meanwhile: the money went back; the stock stays for the merchant
         log.warning("refund restock skipped", extra={"refund_id": str(refund.id)}, exc_info=True)
 
@@ -335,7 +333,9 @@ async def _external_refund(db: AsyncSession, snapshot: RefundSnapshot) -> Refund
     return refund
 
 
-async def record_dispute(db: AsyncSession, payment_intent_id: str | None, charge_id: str | None, data: dict[str, Any]) -> None:
+async def record_dispute(
+    db: AsyncSession, payment_intent_id: str | None, charge_id: str | None, data: dict[str, Any]
+) -> None:
     """``charge.dispute.created``: the payment is disputed; the order's timeline says so."""
     payment = await payments_repository.payment_by_intent(db, payment_intent_id or "")
     if payment is None and charge_id:
@@ -346,3 +346,10 @@ async def record_dispute(db: AsyncSession, payment_intent_id: str | None, charge
     payment.disputed = True
     payment.version += 1
     await orders.changed(db, order, "order.disputed", actor=None, timeline=(OrderEventKind.DISPUTED, data))
+
+
+async def get_refund(db: AsyncSession, order_id: uuid.UUID, refund_id: uuid.UUID) -> Refund:
+    refund = await payments_repository.get_refund(db, refund_id)
+    if refund is None or refund.order_id != order_id:
+        raise RefundNotFound()
+    return refund

@@ -27,7 +27,9 @@ _LINK_PURPOSE = "commerce/order-link/v1"
 
 
 def sign_order_link(secret_key: str, tenant_id: uuid.UUID, order_id: uuid.UUID, *, ttl_seconds: int) -> str:
-    return SignedValues(secret_key, _LINK_PURPOSE).sign({"t": tenant_id.hex, "o": order_id.hex}, ttl_seconds=ttl_seconds)
+    return SignedValues(secret_key, _LINK_PURPOSE).sign(
+        {"t": tenant_id.hex, "o": order_id.hex}, ttl_seconds=ttl_seconds
+    )
 
 
 def verify_order_link(secret_key: str, token: str, tenant_id: uuid.UUID, order_id: uuid.UUID) -> None:
