@@ -43,6 +43,7 @@ pytest_plugins = [
     "tests.fixtures.inventory",
     "tests.fixtures.browser",
     "tests.fixtures.faults",
+    "tests.fixtures.orders",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
