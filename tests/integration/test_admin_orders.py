@@ -264,7 +264,6 @@ async def test_detail_notes_and_concurrent_edits(
     assert sorted(r.status_code for r in notes) == [201, 412]
     timeline = (await detail(orders_client, order))["timeline"]
     assert [entry["kind"] for entry in timeline if entry["kind"] != "mail_sent"] == ["placed", "note_added"]
-    assert timeline[-1]["data"]["note"] in ("note 0", "note 1") or timeline[-2]["kind"] == "note_added"
 
 
 async def test_another_tenants_order_is_not_found(
