@@ -54,9 +54,7 @@ async def test_fulfilment_ships_committed_stock_and_derives_the_status(
     database: Database,
 ) -> None:
     variant, location = await stocked(orders_client, chargeable_tenant, make_variant, make_location, 10)
-    order = await make_paid_order(
-        chargeable_tenant, [LineSpec(variant, 3, 1_000)], commit_at=uuid.UUID(location["id"])
-    )
+    order = await make_paid_order(chargeable_tenant, [LineSpec(variant, 3, 1_000)], commit_at=uuid.UUID(location["id"]))
     tenant = chargeable_tenant.handle
     assert (await stock_of(orders_client, tenant, variant))["committed"] == 3
     version = (await detail(orders_client, order))["version"]

@@ -187,9 +187,9 @@ async def test_every_string_field_of_every_operation_refuses_nul(
     register_client: RegisterClient,
     browser_for: Callable[[TenantHandle], Browser],
 ) -> None:
-    # The storefront's routes need the shopper's profile or the public catalog: a token with both reaches them all.
+    # The storefront's routes need the shopper's profile, orders or the public catalog: a token with all reaches them.
     shopper = await shopper_token(
-        app, tenant_a, register_client, browser_for(tenant_a), "customer:profile storefront:catalog"
+        app, tenant_a, register_client, browser_for(tenant_a), "customer:profile customer:orders storefront:catalog"
     )
     credentials = {
         "/platform/": operator.headers,

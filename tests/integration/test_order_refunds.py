@@ -235,9 +235,7 @@ async def test_a_pending_refund_settles_through_webhooks_duplicated_or_reordered
     stripe_events.configure(duplicate=True)
     await deliver_held(orders_client, stripe_events, reverse=reverse)
 
-    payment, refunds = await wait_for(
-        lambda p, rs: [r.status.value for r in rs] == ["succeeded"], database, order
-    )
+    payment, refunds = await wait_for(lambda p, rs: [r.status.value for r in rs] == ["succeeded"], database, order)
     assert [r.status.value for r in refunds] == ["succeeded"]
     assert payment.amount_refunded == 4_000
     detail = (await orders_client.get(f"/admin/v1/orders/{order.id}", headers=order.headers)).json()
