@@ -186,12 +186,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def register_handler(event_type: str, handler: Handler) -> None:
-    """Add the handler of a Connect event type from a higher layer (billing never imports commerce): the
-    payment and refund handlers live with the orders they change and are registered when the Celery app is
-    built (``workers.billing.handlers.install``), which the API's app state and every worker do at start.
-    Registering the same handler again is a no-op; a different one for a taken type is a programming error."""
-    current = HANDLERS.get(event_type)
-    if current is not None and current is not handler:
-        raise ValueError(f"a handler for {event_type!r} is already registered")
-    HANDLERS[event_type] = handler
+def register(handlers: dict[str, Handler]) -> None:
+    """Add handlers of event types billing does not handle itself: the payment events, whose handlers live in
+    ``commerce`` (billing may not import it), are registered by the process factories (``workers.app``) before
+    any event is received or processed. Registering the same handler again is harmless."""
+    for event_type, handler in handlers.items():
+        existing = HANDLERS.get(event_type)
+        if existing is not None and existing is not handler:
+            raise ValueError(f"a handler of {event_type} is already registered")
+        HANDLERS[event_type] = handler

@@ -22,6 +22,7 @@ from typing import Any, cast
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from commerce.orders import webhooks as order_webhooks
 from core import outbox
 from core.jobs import Job
 from core.logging import tenant_slug_var
@@ -31,7 +32,6 @@ from tenants import repository as tenants_repository
 from tenants.context import TenantContext, current_tenant
 from tenants.errors import TaskTenantUnavailable
 from tenants.models import TenantStatus
-from workers.billing import handlers
 from workers.registry import TASKS
 from workers.runtime import WorkerRuntime
 from workers.task import RETRYABLE, TENANT_HEADER, CommerceTask, PlatformTask, tenant_failure
@@ -82,7 +82,9 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     for module in TASK_MODULES:  # declares the tasks (no side effects beyond the declarations)
         importlib.import_module(module)
-    handlers.install()  # the Connect webhook handlers of commerce, into billing's inbox
+    # The refund and dispute events' handlers live in commerce, which billing's inbox may not import: registered
+    # here, in every process that receives (the API builds this app too) or processes (the worker) Stripe events.
+    order_webhooks.install()
 
     broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)

@@ -25,7 +25,17 @@ from core.ids import new_id
 from core.pagination import cursor_row, split_page
 
 # The resources whose changes are logged, and so the valid prefixes of a type filter.
-RESOURCES = ("product", "variant", "collection", "inventory_level", "location", "customer")
+RESOURCES = (
+    "product",
+    "variant",
+    "collection",
+    "inventory_level",
+    "location",
+    "customer",
+    "order",
+    "fulfillment",
+    "refund",
+)
 _TYPE_FILTER = re.compile(r"[a-z_]{1,32}\.(\*|[a-z_]{1,32})")
 
 

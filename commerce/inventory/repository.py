@@ -96,7 +96,7 @@ async def change_quantity(
     committed: int = 0,
     condition: Any = None,
 ) -> InventoryLevel | None:
-    """Add to ``on_hand``/``committed``/``reserved`` of the level matching ``level_filter`` where ``condition`` holds, in one
+    """Add to ``on_hand``/``reserved``/``committed`` of the level matching ``level_filter`` where ``condition`` holds, in one
     statement; the updated level, or None if no level matched (missing, or the condition failed)."""
     query = update(InventoryLevel).where(*level_filter)
     if condition is not None:

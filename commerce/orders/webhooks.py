@@ -1,4 +1,5 @@
-"""The Connect webhook handlers of refunds and disputes (registered with ``billing.inbox`` by the workers).
+"""The Connect webhook handlers of refunds and disputes, registered into ``billing.inbox`` by ``install`` (called by
+``workers.app.create_celery``, which the API app and the worker both build), as checkout registers its own.
 
 Each re-reads what it needs from Stripe or the event and goes through ``commerce.orders.refunds``, so a
 duplicated or reordered delivery ends in the same state (see that module)."""
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing import inbox
 from billing.gateway import StripeGateway
 from billing.inbox import Handler
 from billing.models import StripeEvent
@@ -62,3 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
 }
+
+
+def install() -> None:
+    inbox.register(HANDLERS)
