@@ -116,6 +116,12 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "schedule": settings.celery.reservation_sweep_interval_seconds,
                 "kwargs": {"task_name": "inventory.expire_reservations"},
             },
+            # Refunds committed pending but never acknowledged by Stripe are sent again under their key.
+            "orders.resubmit_refunds": {
+                "task": "tenants.fan_out",
+                "schedule": settings.stripe.event_sweep_interval_seconds,
+                "kwargs": {"task_name": "orders.resubmit_refunds"},
+            },
             # The webhook inbox's safety net: events whose processing job was lost are queued again.
             "billing.retry_pending_events": {
                 "task": "billing.retry_pending_events",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,11 +86,11 @@ async def refunds_of(db: AsyncSession, order_id: uuid.UUID) -> list[Refund]:
     return list(await db.scalars(query))
 
 
-async def unsubmitted_refunds(db: AsyncSession, *, limit: int) -> list[uuid.UUID]:
+async def unsubmitted_refunds(db: AsyncSession, *, before: datetime, limit: int) -> list[uuid.UUID]:
     """Pending refunds Stripe has not acknowledged yet (the process died, or Stripe was unreachable)."""
     query = (
         select(Refund.id)
-        .where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None))
+        .where(Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None), Refund.created_at < before)
         .order_by(Refund.created_at, Refund.id)
         .limit(limit)
     )

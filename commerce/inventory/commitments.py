@@ -46,6 +46,15 @@ def order_references(order_id: uuid.UUID, checkout_id: uuid.UUID | None) -> list
     return references
 
 
+async def active_location(db: AsyncSession, location_id: uuid.UUID) -> None:
+    """422 ``unknown_location`` or 409 ``location_inactive`` unless stock can move at the location."""
+    location = await repository.get_location(db, location_id)
+    if location is None:
+        raise UnknownLocation(location_id=str(location_id))
+    if not location.is_active:
+        raise LocationInactive()
+
+
 async def held(db: AsyncSession, references: Sequence[str]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
     """(variant, location) -> units still committed under ``references``."""
     return {
@@ -79,11 +88,7 @@ async def ship(
 ) -> None:
     """Ship ``units`` from the location (see the module's rules). Variants that do not track stock, or no longer
     exist, are skipped. ``references[0]`` is written on the ledger rows."""
-    location = await repository.get_location(db, location_id)
-    if location is None:
-        raise UnknownLocation(location_id=str(location_id))
-    if not location.is_active:
-        raise LocationInactive()
+    await active_location(db, location_id)
     holding = await held(db, references)
     variants = await repository.get_variants(db, [unit.variant_id for unit in units])
     tracked = {variant.id for variant in variants if variant.track_inventory}
@@ -146,11 +151,7 @@ async def restock(
     db: AsyncSession, location_id: uuid.UUID, units: Sequence[Units], *, reference: str, actor: Principal | None
 ) -> None:
     """Put refunded units back on hand at an active location (variants that do not track stock are skipped)."""
-    location = await repository.get_location(db, location_id)
-    if location is None:
-        raise UnknownLocation(location_id=str(location_id))
-    if not location.is_active:
-        raise LocationInactive()
+    await active_location(db, location_id)
     variants = await repository.get_variants(db, [unit.variant_id for unit in units])
     tracked = {variant.id for variant in variants if variant.track_inventory}
     changes: list[Change] = []

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,7 @@ from core.errors import VersionMismatch
 log = logging.getLogger(__name__)
 
 SUBMIT_REFUND = "orders.submit_refund"
+RESUBMIT_BATCH = 100
 SEND_REFUND_NOTICE = "mail.send_refund_notice"
 _REFUND_IDS = uuid.UUID("5f0e4a8e-4c1b-4f7e-9d8a-0b6a2f3c9e11")  # namespace of refund ids derived from keys
 _ENDED = (RefundStatus.FAILED, RefundStatus.CANCELED)
@@ -90,6 +92,8 @@ async def request_refund(
     if not any(left.values()):
         raise OrderNotPaid() if not any(p.amount_received for p in payments) else RefundExceedsRefundable(refundable=0)
     lines = _line_amounts(order, body) if body.lines is not None else []
+    if body.restock_location_id is not None:
+        await commitments.active_location(db, body.restock_location_id)
     if body.shipping_amount:
         await _check_shipping(db, order, body.shipping_amount)
     amount = body.amount if body.amount is not None else sum(line["amount"] for line in lines) + body.shipping_amount
@@ -353,3 +357,12 @@ async def get_refund(db: AsyncSession, order_id: uuid.UUID, refund_id: uuid.UUID
     if refund is None or refund.order_id != order_id:
         raise RefundNotFound()
     return refund
+
+
+async def resubmit_unacknowledged(db: AsyncSession, gateway: StripeGateway, *, older_than: datetime) -> int:
+    """The safety net of phase 2: pending refunds Stripe never acknowledged (the process died between the commit
+    and the call, or the retry job was lost), requested before ``older_than``, are sent again under their key."""
+    due = await payments_repository.unsubmitted_refunds(db, before=older_than, limit=RESUBMIT_BATCH)
+    for refund_id in due:
+        await submit_refund(db, gateway, refund_id)
+    return len(due)

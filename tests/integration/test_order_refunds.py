@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,12 +13,20 @@ import pytest
 from celery import Celery
 from sqlalchemy import select
 
+from auth.principals import Principal, PrincipalKind
+from billing.gateway import StripeGateway
 from billing.payments.models import Payment, Refund
+from commerce.orders import refunds
+from commerce.orders.schemas import RefundCreate
+from core.clock import utcnow
 from core.db import Database
+from core.settings import Settings
+from tenants.context import tenant_session
 from tests.fakes.stripe_server import EventEmitter, FakeStripe
 from tests.fixtures.billing import CONNECT_WEBHOOK_SECRET, BillingTenant
 from tests.fixtures.inventory import MakeLocation, MakeVariant
 from tests.fixtures.orders import LineSpec, MakePaidOrder, PaidOrder, stock_of
+from tests.fixtures.workers import context_of
 
 TIMEOUT = 20.0
 
@@ -290,3 +299,40 @@ async def test_a_dispute_marks_the_payment_and_the_timeline(
     detail = (await orders_client.get(f"/admin/v1/orders/{order.id}", headers=order.headers)).json()
     assert "disputed" in [entry["kind"] for entry in detail["timeline"]]
     assert detail["payments"][0]["disputed"] is True
+
+
+async def test_a_refund_committed_but_never_sent_is_sent_by_the_sweep_once(
+    chargeable_tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    stripe_fake: FakeStripe,
+    billing_settings: Settings,
+    database: Database,
+) -> None:
+    """Phase 1 committed, then the process died before calling Stripe: the sweep sends it, under its key."""
+    order = await make_paid_order(chargeable_tenant, [LineSpec(None, 1, 2_000)])
+    context = await context_of(database, chargeable_tenant.handle)
+    staff = Principal(PrincipalKind.STAFF, uuid.uuid4(), frozenset({"orders:write"}))
+    async with tenant_session(database, context, tenant_role=False) as db:
+        pending = await refunds.request_refund(
+            db,
+            order.id,
+            RefundCreate(amount=1_500),
+            idempotency_key="crashed",
+            refund_application_fee=True,
+            if_match=None,
+            actor=staff,
+        )
+        await db.commit()
+    gateway = StripeGateway(billing_settings.stripe)
+    try:
+        for _ in range(2):  # two sweeps (or two workers): one Stripe refund
+            async with tenant_session(database, context, tenant_role=False) as db:
+                await refunds.resubmit_unacknowledged(db, gateway, older_than=utcnow() + timedelta(minutes=1))
+                await db.commit()
+    finally:
+        await gateway.aclose()
+
+    payment, rows = await ledger(database, order)
+    assert [(r.id, r.status.value) for r in rows] == [(pending.id, "succeeded")]
+    assert payment.amount_refunded == 1_500
+    assert stripe_fake.refunds_created(idempotency_key=f"refund-{pending.id}") == 1

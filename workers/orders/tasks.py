@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from commerce.orders import refunds
 from workers.registry import tenant_task
@@ -17,3 +18,15 @@ def submit_refund(task: CommerceTask, refund_id: str) -> str:
     tenant, gateway = task.tenant, task.runtime.stripe
     refund = task.runtime.in_tenant(tenant, lambda db: refunds.submit_refund(db, gateway, uuid.UUID(refund_id)))
     return refund.status.value
+
+
+@tenant_task("orders.resubmit_refunds", idempotent=True)
+def resubmit_refunds(task: CommerceTask) -> int:
+    """Beat (through the fan-out): pending refunds Stripe never acknowledged, a while after they were requested."""
+    if not task.runtime.settings.stripe.enabled:
+        return 0  # no Stripe, no refunds to send
+    tenant, gateway = task.tenant, task.runtime.stripe
+    older_than = task.runtime.clock() - timedelta(seconds=task.runtime.settings.stripe.event_retry_after_seconds)
+    return task.runtime.in_tenant(
+        tenant, lambda db: refunds.resubmit_unacknowledged(db, gateway, older_than=older_than)
+    )
