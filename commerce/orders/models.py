@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -71,8 +72,6 @@ class Order(TenantBase):
         Index(None, "created_at", "id"),
         Index(None, "customer_id", "created_at"),
         Index(None, "email"),
-        # The admin search's email prefix, case-insensitive (commerce.orders.repository._search).
-        Index("ix_orders_lower_email", text("lower(email) text_pattern_ops")),
         Index(None, "status", "created_at"),
         Index(None, "payment_status", "created_at"),
         Index(None, "fulfillment_status", "created_at"),
@@ -124,6 +123,15 @@ class Order(TenantBase):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan", lazy="raise"
     )
+
+
+# The admin search's email prefix, case-insensitive (commerce.orders.repository._search): a LIKE 'prefix%' on
+# lower(email) needs the pattern operator class.
+Index(
+    "ix_orders_lower_email",
+    func.lower(Order.email).label("lower_email"),
+    postgresql_ops={"lower_email": "text_pattern_ops"},
+)
 
 
 class OrderLine(TenantBase):

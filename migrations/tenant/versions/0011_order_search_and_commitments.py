@@ -21,7 +21,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Expand only: two indexes. The admin search matches an email prefix case-insensitively; the units an order
     # still holds are summed from its ledger rows, found by reference (commerce.inventory.commitments).
-    op.create_index("ix_orders_lower_email", "orders", [sa.text("lower(email) text_pattern_ops")], unique=False)
+    op.create_index(
+        "ix_orders_lower_email",
+        "orders",
+        [sa.func.lower(sa.column("email")).label("lower_email")],
+        unique=False,
+        postgresql_ops={"lower_email": "text_pattern_ops"},
+    )
     op.create_index(
         op.f("ix_inventory_adjustments_reference"),
         "inventory_adjustments",
