@@ -81,6 +81,16 @@ async def refund_by_stripe_id(db: AsyncSession, stripe_refund_id: str) -> Refund
     return found
 
 
+async def refunded_by_order(db: AsyncSession, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """order id -> the amount of its succeeded refunds."""
+    query = (
+        select(Refund.order_id, func.sum(Refund.amount))
+        .where(Refund.order_id.in_(list(order_ids)), Refund.status == RefundStatus.SUCCEEDED)
+        .group_by(Refund.order_id)
+    )
+    return {row[0]: int(row[1]) for row in await db.execute(query)}
+
+
 async def refunds_of(db: AsyncSession, order_id: uuid.UUID) -> list[Refund]:
     query = select(Refund).where(Refund.order_id == order_id).order_by(Refund.created_at, Refund.id)
     return list(await db.scalars(query))

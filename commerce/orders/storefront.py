@@ -14,7 +14,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.payments import ledger_repository as payments_repository
-from billing.payments.models import RefundStatus
 from commerce.orders import repository
 from commerce.orders.errors import InvalidOrderLink, OrderNotFound
 from commerce.orders.models import Order
@@ -41,7 +40,8 @@ def verify_order_link(secret_key: str, token: str, tenant_id: uuid.UUID, order_i
 async def list_customer_orders(
     db: AsyncSession, customer_id: uuid.UUID, *, limit: int, starting_after: str | None
 ) -> tuple[list[StorefrontOrderRead], bool]:
-    """The shopper's orders, newest first (archived ones too: archiving is the merchant's filing)."""
+    """The shopper's orders, newest first (archived ones too: archiving is the merchant's filing); a page costs
+    four queries whatever its size (orders, their lines, fulfilments, refunded totals)."""
 
     async def own(order_id: uuid.UUID) -> Order | None:
         order = await repository.get_plain(db, order_id)
@@ -49,34 +49,42 @@ async def list_customer_orders(
 
     after = await cursor_row(starting_after, own)
     filters = OrderFilters(customer_id=customer_id, archived=None)
-    rows, has_more = split_page(await repository.list_orders(db, filters, limit, after=after), limit)
-    return [await storefront_view(db, order.id) for order in rows], has_more
+    rows, has_more = split_page(await repository.list_orders(db, filters, limit, after=after, with_lines=True), limit)
+    return await _views(db, rows), has_more
 
 
 async def customer_order(db: AsyncSession, customer_id: uuid.UUID, order_id: uuid.UUID) -> StorefrontOrderRead:
-    order = await repository.get_plain(db, order_id)
+    order = await repository.get(db, order_id)
     if order is None or order.customer_id != customer_id:
         raise OrderNotFound()
-    return await storefront_view(db, order_id)
+    [view] = await _views(db, [order])
+    return view
 
 
 async def guest_order(
     db: AsyncSession, secret_key: str, tenant_id: uuid.UUID, order_id: uuid.UUID, token: str
 ) -> StorefrontOrderRead:
     verify_order_link(secret_key, token, tenant_id, order_id)
-    return await storefront_view(db, order_id)
-
-
-async def storefront_view(db: AsyncSession, order_id: uuid.UUID) -> StorefrontOrderRead:
     order = await repository.get(db, order_id)
     if order is None:
         raise OrderNotFound()
-    refunds = await payments_repository.refunds_of(db, order.id)
-    return StorefrontOrderRead.model_validate(
-        {
-            **{field: getattr(order, field) for field in StorefrontOrderRead.model_fields if hasattr(order, field)},
-            "lines": [OrderLineRead.model_validate(line) for line in order.lines],
-            "fulfillments": [FulfillmentRead.model_validate(f) for f in await repository.fulfillments_of(db, order.id)],
-            "refunded_total": sum(r.amount for r in refunds if r.status is RefundStatus.SUCCEEDED),
-        }
-    )
+    [view] = await _views(db, [order])
+    return view
+
+
+async def _views(db: AsyncSession, orders: list[Order]) -> list[StorefrontOrderRead]:
+    """Orders loaded with their lines, as shoppers see them."""
+    ids = [order.id for order in orders]
+    fulfillments = await repository.fulfillments_by_order(db, ids) if ids else {}
+    refunded = await payments_repository.refunded_by_order(db, ids) if ids else {}
+    return [
+        StorefrontOrderRead.model_validate(
+            {
+                **{name: getattr(order, name) for name in StorefrontOrderRead.model_fields if hasattr(order, name)},
+                "lines": [OrderLineRead.model_validate(line) for line in order.lines],
+                "fulfillments": [FulfillmentRead.model_validate(f) for f in fulfillments.get(order.id, [])],
+                "refunded_total": refunded.get(order.id, 0),
+            }
+        )
+        for order in orders
+    ]
