@@ -282,3 +282,26 @@ async def test_another_tenants_order_is_not_found(
         assert response.json()["code"] == "order_not_found"
     listed = await orders_client.get("/admin/v1/orders?limit=100", headers=other.headers)
     assert listed.json()["data"] == []
+
+
+async def test_concurrent_fulfilments_ship_each_unit_once(
+    orders_client: httpx.AsyncClient,
+    chargeable_tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    make_variant: MakeVariant,
+    make_location: MakeLocation,
+) -> None:
+    variant, location = await stocked(orders_client, chargeable_tenant, make_variant, make_location, 10)
+    order = await make_paid_order(chargeable_tenant, [LineSpec(variant, 4, 1_000)], commit_at=uuid.UUID(location["id"]))
+    responses = await asyncio.gather(
+        *(
+            orders_client.post(
+                f"/admin/v1/orders/{order.id}/fulfillments", json={"location_id": location["id"]}, headers=order.headers
+            )
+            for _ in range(5)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+    level = await stock_of(orders_client, chargeable_tenant.handle, variant)
+    assert (level["on_hand"], level["committed"], level["available"]) == (6, 0, 6)
+    assert (await detail(orders_client, order))["lines"][0]["fulfilled_quantity"] == 4

@@ -336,3 +336,58 @@ async def test_a_refund_committed_but_never_sent_is_sent_by_the_sweep_once(
     assert [(r.id, r.status.value) for r in rows] == [(pending.id, "succeeded")]
     assert payment.amount_refunded == 1_500
     assert stripe_fake.refunds_created(idempotency_key=f"refund-{pending.id}") == 1
+
+
+async def test_a_refund_made_in_the_stripe_dashboard_joins_the_ledger(
+    orders_client: httpx.AsyncClient,
+    chargeable_tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    stripe_events: EventEmitter,
+    billing_settings: Settings,
+    celery_worker: Celery,
+    database: Database,
+) -> None:
+    stripe_events.configure(connect_url="http://unused.invalid/", connect_secret=CONNECT_WEBHOOK_SECRET, hold=True)
+    order = await make_paid_order(chargeable_tenant, [LineSpec(None, 1, 3_000)])
+    gateway = StripeGateway(billing_settings.stripe)
+    try:  # the merchant refunds in Stripe's dashboard: we learn it from the webhooks only
+        await gateway.create_refund(
+            chargeable_tenant.account_id,
+            payment_intent=order.intent_id,
+            amount=1_000,
+            refund_application_fee=False,
+            reason=None,
+            metadata={},
+            idempotency_key=str(uuid.uuid4()),
+        )
+    finally:
+        await gateway.aclose()
+    await deliver_held(orders_client, stripe_events)
+
+    payment, refunds_ = await wait_for(lambda p, rs: p.amount_refunded == 1_000, database, order)
+    assert [(r.amount, r.status.value, r.note) for r in refunds_] == [(1_000, "succeeded", "Made in Stripe")]
+    assert payment.amount_refunded == 1_000
+    # What is left to refund through the API accounts for it.
+    too_much = await refund(orders_client, order, {"amount": 2_001})
+    assert too_much.status_code == 409
+    rest = await refund(orders_client, order, {"amount": 2_000})
+    assert rest.status_code == 201, rest.text
+
+
+async def test_a_cancel_racing_refunds_never_refunds_more_than_was_paid(
+    orders_client: httpx.AsyncClient,
+    chargeable_tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    stripe_fake: FakeStripe,
+    database: Database,
+) -> None:
+    order = await make_paid_order(chargeable_tenant, [LineSpec(None, 1, 10_000)])
+    cancel = orders_client.post(f"/admin/v1/orders/{order.id}/cancel", json={}, headers=order.headers)
+    responses = await asyncio.gather(cancel, *(refund(orders_client, order, {"amount": 4_000}) for _ in range(3)))
+
+    assert responses[0].status_code == 200, responses[0].text
+    payment, rows = await ledger(database, order)
+    assert sum(r.amount for r in rows if r.status.value in ("pending", "succeeded")) == 10_000
+    assert payment.amount_refunded == 10_000
+    charge = stripe_fake.charge(stripe_fake.payment_intent(order.intent_id)["latest_charge"])
+    assert charge["amount_refunded"] == 10_000
