@@ -184,6 +184,12 @@ InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
 OrdersRead = Annotated[Principal, StaffScope("orders:read")]
 OrdersWrite = Annotated[Principal, StaffScope("orders:write")]
+ShippingRead = Annotated[Principal, StaffScope("shipping:read")]
+ShippingWrite = Annotated[Principal, StaffScope("shipping:write")]
+TaxesRead = Annotated[Principal, StaffScope("taxes:read")]
+TaxesWrite = Annotated[Principal, StaffScope("taxes:write")]
+DiscountsRead = Annotated[Principal, StaffScope("discounts:read")]
+DiscountsWrite = Annotated[Principal, StaffScope("discounts:write")]
 
 
 _storefront_oauth = OAuth2(

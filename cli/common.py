@@ -30,7 +30,9 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def load_settings(*, console: bool = False) -> Settings:
+def load_settings(*, console: bool = False, database: bool = True) -> Settings:
+    """The settings, or exit 2 naming what is invalid. ``database=False``: a command that never touches the
+    database (`dev-pay`) does not start the embedded PostgreSQL."""
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -38,7 +40,7 @@ def load_settings(*, console: bool = False) -> Settings:
             err.print(f"[red]error[/red] invalid_settings: {error['msg']}")
         raise typer.Exit(2) from exc
     configure_logging(settings.log, console=console)
-    if not settings.db.url:  # production refuses this in Settings itself
+    if database and not settings.db.url:  # production refuses this in Settings itself
         settings.db.url = embedded_database_url(settings.data_dir)
     return settings
 

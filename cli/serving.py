@@ -38,6 +38,7 @@ from cli.common import (
     with_session,
 )
 from cli.migrate import migrate_all
+from cli.stripe_fake import ensure_demo_payments, local_url, start_stripe_fake
 
 # --- serving ---------------------------------------------------------------------------------------
 
@@ -70,8 +71,17 @@ def dev(
     stop: Annotated[
         bool, typer.Option("--stop", help="Stop the embedded PostgreSQL under the data dir, and exit.")
     ] = False,
+    stripe_fake: Annotated[
+        bool | None,
+        typer.Option(
+            "--stripe-fake/--no-stripe-fake",
+            help="Run a local Stripe fake for payments (default: when COMMERCE_STRIPE__SECRET_KEY is not set).",
+        ),
+    ] = None,
+    stripe_fake_port: Annotated[int, typer.Option(help="Port of the Stripe fake (0: any free port).")] = 0,
 ) -> None:
-    """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant.
+    """Development server: embedded PostgreSQL if no DATABASE_URL, migrations, demo operator and tenant,
+    and a local Stripe fake so a demo checkout needs no Stripe account.
 
     The embedded PostgreSQL keeps running after the server exits (the next start is instant); `--stop`
     (or `make stop`) stops it.
@@ -88,17 +98,30 @@ def dev(
 
     settings = load_settings(console=True)
     print(f"database {make_url(settings.db.url).render_as_string(hide_password=True)}")
+    fake = None
+    if stripe_fake if stripe_fake is not None else not settings.stripe.enabled:
+        fake, settings = start_stripe_fake(settings, server_url=local_url(host, port), port=stripe_fake_port)
     migrate_all(settings, concurrency=settings.migrations.concurrency)
     application = create_app(settings, metrics_host=host)
     state: AppState = application.state.commerce
     credentials = run(ensure_demo(settings, state.database))
     in_memory = settings.celery.in_memory
-    with in_process_worker(state.celery, loglevel="WARNING") if in_memory else contextlib.nullcontext():
-        broker = make_url(settings.celery.broker).render_as_string(hide_password=True) if not in_memory else ""
-        where = "an in-process worker" if in_memory else f"workers on {broker}"
-        print(f"jobs run on {where}; mail goes to {_mail_destination(settings)}")
-        _print_quickstart(settings, credentials, host, port)
-        uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
+    try:
+        if fake is not None:
+            account = run(ensure_demo_payments(settings, fake))
+            print(
+                f"payments go to a local Stripe fake on {fake.url} (demo account {account}, charges enabled); "
+                "pay a PaymentIntent with: commerce dev-pay <client_secret>"
+            )
+        with in_process_worker(state.celery, loglevel="WARNING") if in_memory else contextlib.nullcontext():
+            broker = make_url(settings.celery.broker).render_as_string(hide_password=True) if not in_memory else ""
+            where = "an in-process worker" if in_memory else f"workers on {broker}"
+            print(f"jobs run on {where}; mail goes to {_mail_destination(settings)}")
+            _print_quickstart(settings, credentials, host, port)
+            uvicorn.run(application, host=host, port=port, **uvicorn_options(settings.http))
+    finally:
+        if fake is not None:
+            fake.stop()
 
 
 def _stop_embedded_database() -> None:

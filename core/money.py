@@ -254,6 +254,30 @@ def money_dict(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
+def _one_per_currency(amounts: list[Money]) -> list[Money]:
+    currencies = [money.currency for money in amounts]
+    if len(set(currencies)) != len(currencies):
+        raise ValueError("at most one amount per currency")
+    return amounts
+
+
+# Amounts in several currencies (a shipping rate's price, a discount's minimum): one per currency.
+AmountsByCurrency = Annotated[list[Money], Field(max_length=200), AfterValidator(_one_per_currency)]
+
+
+def amounts_map(amounts: list[Money]) -> dict[str, int]:
+    """``[{"amount": 500, "currency": "EUR"}]`` -> ``{"EUR": 500}``: how such amounts are stored (JSONB)."""
+    return {money.currency: money.amount for money in amounts}
+
+
+def amounts_list(amounts: Any) -> Any:
+    """The stored ``{"EUR": 500}`` as the API shows it, ``[{"amount": 500, "currency": "EUR"}]`` (sorted by
+    currency); anything else passes through (a ``mode="before"`` validator of read schemas)."""
+    if isinstance(amounts, dict):
+        return [money_dict(amount, currency) for currency, amount in sorted(amounts.items())]
+    return amounts
+
+
 def divide_half_even(numerator: int, denominator: int) -> int:
     """``numerator / denominator`` rounded to the nearest integer, ties to even (banker's rounding), in
     integers only: a share of an amount in minor units (a fee in basis points, a proportional refund)."""

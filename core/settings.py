@@ -253,7 +253,7 @@ class StripeSettings(BaseModel):
     secret_key: SecretStr = SecretStr("")
     # Pinned: the SDK's types and our parsing of Stripe's objects are written against this version.
     api_version: str = "2026-10-28.endive"
-    # Empty: Stripe's own API. The tests point it at a local fake (tests/fakes/stripe_server.py).
+    # Empty: Stripe's own API. The tests and `commerce dev` point it at the local fake (billing/stripe_fake).
     api_base: str = ""
     # Each endpoint has its own signing secrets; two at once during a rotation ("whsec_new,whsec_old").
     platform_webhook_secrets: Annotated[list[SecretStr], NoDecode] = []

@@ -19,10 +19,13 @@ import billing.models
 import billing.payments.models
 import commerce.catalog.models
 import commerce.customers.models
+import commerce.discounts.models
 import commerce.events.models
 import commerce.inventory.models
 import commerce.orders.models
+import commerce.shipping.models
 import commerce.shop.models
+import commerce.tax.models
 import core.outbox
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url

@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.fixtures.oauth",
     "tests.fixtures.staff",
     "tests.fixtures.catalog",
+    "tests.fixtures.pricing",
     "tests.fixtures.live",
     "tests.fixtures.customers",
     "tests.fixtures.inventory",

@@ -10,6 +10,7 @@ from api.admin import (
     billing,
     collections,
     customers,
+    discounts,
     events,
     inventory,
     oauth_clients,
@@ -17,8 +18,10 @@ from api.admin import (
     product_imports,
     products,
     publishable_keys,
+    shipping,
     shop,
     staff,
+    taxes,
 )
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
@@ -38,3 +41,6 @@ router.include_router(publishable_keys.router)
 router.include_router(customers.router)
 router.include_router(inventory.router)
 router.include_router(orders.router)
+router.include_router(shipping.router)
+router.include_router(taxes.router)
+router.include_router(discounts.router)

@@ -11,7 +11,9 @@ _READ = frozenset(scope for scope in _ALL if scope.endswith(":read"))
 ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
     StaffRole.OWNER: frozenset(_ALL),
     StaffRole.ADMIN: frozenset(_ALL),
-    StaffRole.STAFF: (_READ | {"products:write", "inventory:write", "orders:write", "customers:write"})
+    StaffRole.STAFF: (
+        _READ | {"products:write", "inventory:write", "orders:write", "customers:write", "discounts:write"}
+    )
     - {"api_keys:read", "oauth_clients:read"},
     StaffRole.READ_ONLY: _READ - {"api_keys:read", "oauth_clients:read"},
 }

@@ -77,9 +77,7 @@ class Payments:
             **extra,
         )
 
-    def _owned(
-        self, kind: str, objects: dict[str, dict[str, Any]], object_id: str, call: Call
-    ) -> dict[str, Any] | None:
+    def _owned(self, objects: dict[str, dict[str, Any]], object_id: str, call: Call) -> dict[str, Any] | None:
         """The object if it exists on the caller's account (Stripe answers 404 for another account's object)."""
         obj = objects.get(object_id)
         if obj is None or self.state.owners.get(object_id) != call.account:
@@ -201,7 +199,7 @@ class Payments:
         """The secret key sees its account's intents; the publishable key (Stripe.js) only one whose
         client_secret it presents (and on the account it names, when it names one)."""
         if not call.publishable:
-            return self._owned("payment_intent", self.state.payment_intents, intent_id, call)
+            return self._owned(self.state.payment_intents, intent_id, call)
         intent = self.state.payment_intents.get(intent_id)
         if intent is None or params.get("client_secret") != intent["client_secret"]:
             return None
@@ -210,7 +208,7 @@ class Payments:
         return intent
 
     def update_intent(self, intent_id: str, params: dict[str, Any], call: Call) -> Answer:
-        intent = self._owned("payment_intent", self.state.payment_intents, intent_id, call)
+        intent = self._owned(self.state.payment_intents, intent_id, call)
         if intent is None:
             return missing("payment_intent", intent_id)
         if intent["status"] not in CHANGEABLE:
@@ -338,7 +336,7 @@ class Payments:
             self._emit(call, "application_fee.created", fee, platform=True)
 
     def cancel_intent(self, intent_id: str, params: dict[str, Any], call: Call) -> Answer:
-        intent = self._owned("payment_intent", self.state.payment_intents, intent_id, call)
+        intent = self._owned(self.state.payment_intents, intent_id, call)
         if intent is None:
             return missing("payment_intent", intent_id)
         if intent["status"] not in CANCELABLE:
@@ -368,13 +366,13 @@ class Payments:
     # --- charges, refunds -------------------------------------------------------------------------------
 
     def retrieve_charge(self, charge_id: str, call: Call) -> Answer:
-        charge = self._owned("charge", self.state.charges, charge_id, call)
+        charge = self._owned(self.state.charges, charge_id, call)
         return (200, charge) if charge is not None else missing("charge", charge_id)
 
     def create_refund(self, params: dict[str, Any], call: Call) -> Answer:
         charge: dict[str, Any] | None
         if params.get("payment_intent"):
-            intent = self._owned("payment_intent", self.state.payment_intents, params["payment_intent"], call)
+            intent = self._owned(self.state.payment_intents, params["payment_intent"], call)
             if intent is None:
                 return missing("payment_intent", params["payment_intent"], "payment_intent")
             charge = self.state.charges.get(intent["latest_charge"] or "")
@@ -385,7 +383,7 @@ class Payments:
                     "payment_intent",
                 )
         elif params.get("charge"):
-            charge = self._owned("charge", self.state.charges, params["charge"], call)
+            charge = self._owned(self.state.charges, params["charge"], call)
             if charge is None:
                 return missing("charge", params["charge"], "charge")
         else:
@@ -463,11 +461,11 @@ class Payments:
         self._emit(call, "application_fee.refunded", fee, platform=True)
 
     def retrieve_refund(self, refund_id: str, call: Call) -> Answer:
-        refund = self._owned("refund", self.state.refunds, refund_id, call)
+        refund = self._owned(self.state.refunds, refund_id, call)
         return (200, refund) if refund is not None else missing("refund", refund_id)
 
     def update_refund(self, refund_id: str, params: dict[str, Any], call: Call) -> Answer:
-        refund = self._owned("refund", self.state.refunds, refund_id, call)
+        refund = self._owned(self.state.refunds, refund_id, call)
         if refund is None:
             return missing("refund", refund_id)
         if isinstance(params.get("metadata"), dict):
@@ -549,7 +547,7 @@ class Payments:
         return copy
 
     def retrieve_dispute(self, dispute_id: str, call: Call) -> Answer:
-        dispute = self._owned("dispute", self.state.disputes, dispute_id, call)
+        dispute = self._owned(self.state.disputes, dispute_id, call)
         return (200, dispute) if dispute is not None else missing("dispute", dispute_id)
 
     def routes(self) -> list[tuple[str, str, Callable[..., Answer]]]:

@@ -35,6 +35,11 @@ RESOURCES = (
     "order",
     "fulfillment",
     "refund",
+    "shipping_zone",
+    "shipping_rate",
+    "tax_class",
+    "tax_rate",
+    "discount",
 )
 _TYPE_FILTER = re.compile(r"[a-z_]{1,32}\.(\*|[a-z_]{1,32})")
 

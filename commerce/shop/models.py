@@ -24,6 +24,8 @@ class ShopSettings(TenantBase):
     support_email: Mapped[str | None] = mapped_column(String(320))
     # Storefronts show exact stock counts only if the merchant opts in; otherwise only `available_for_sale`.
     show_inventory_quantities: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Catalog prices and shipping rates include tax (VAT style) rather than having it added (US style).
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

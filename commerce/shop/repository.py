@@ -17,6 +17,7 @@ _READ_COLUMNS = (
     _shop.c.timezone,
     _shop.c.support_email,
     _shop.c.show_inventory_quantities,
+    _shop.c.prices_include_tax,
     _shop.c.version,
     _shop.c.updated_at,
 )
@@ -27,6 +28,11 @@ async def get(db: AsyncSession, *, for_update: bool = False) -> ShopSettings | N
     if for_update:
         query = query.with_for_update()
     return await db.scalar(query)
+
+
+async def prices_include_tax(db: AsyncSession) -> bool:
+    """Whether the shop's prices include tax (False for a shop without settings)."""
+    return bool(await db.scalar(select(_shop.c.prices_include_tax).where(_shop.c.id == 1)))
 
 
 def _read() -> Select[Any]:

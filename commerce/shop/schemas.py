@@ -16,6 +16,9 @@ class ShopRead(BaseModel):
     timezone: str = Field(description="IANA time zone of the shop.")
     support_email: str | None
     show_inventory_quantities: bool = Field(description="Whether storefronts see exact stock counts.")
+    prices_include_tax: bool = Field(
+        description="Whether catalog prices and shipping rates include tax (see docs/pricing.md)."
+    )
     version: int = Field(description="Send it back in If-Match to update safely.")
     updated_at: datetime
 
@@ -31,9 +34,15 @@ class ShopUpdate(BaseModel):
         default=None, description="Let storefronts see exact stock counts (otherwise only `available_for_sale`)."
     )
 
+    prices_include_tax: bool | None = Field(
+        default=None, description="Catalog prices and shipping rates include tax (true) or exclude it (false)."
+    )
+
     @model_validator(mode="after")
     def _required_fields_stay_set(self) -> ShopUpdate:
-        reject_explicit_nulls(self, "name", "default_currency", "timezone", "show_inventory_quantities")
+        reject_explicit_nulls(
+            self, "name", "default_currency", "timezone", "show_inventory_quantities", "prices_include_tax"
+        )
         return self
 
 
@@ -47,3 +56,4 @@ class StorefrontShopRead(BaseModel):
     default_currency: str
     timezone: str
     support_email: str | None
+    prices_include_tax: bool = Field(description="Whether prices include tax (show them as such).")

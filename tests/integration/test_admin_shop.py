@@ -20,17 +20,24 @@ async def test_owner_reads_and_updates_the_shop_with_if_match(
         "timezone": "UTC",
         "support_email": tenant_a.owner_email,
         "show_inventory_quantities": False,
+        "prices_include_tax": False,
         "version": 1,
         "updated_at": None,
     }
     updated = await client.patch(
         "/admin/v1/shop",
-        json={"default_currency": "JPY", "timezone": "Asia/Tokyo", "show_inventory_quantities": True},
+        json={
+            "default_currency": "JPY",
+            "timezone": "Asia/Tokyo",
+            "show_inventory_quantities": True,
+            "prices_include_tax": True,
+        },
         headers={**tenant_a.headers, "if-match": shop.headers["etag"]},
     )
     assert updated.status_code == 200
     assert updated.json()["default_currency"] == "JPY"
     assert updated.json()["show_inventory_quantities"] is True
+    assert updated.json()["prices_include_tax"] is True
     assert updated.json()["version"] == 2
     assert updated.headers["etag"] == '"2"'
 

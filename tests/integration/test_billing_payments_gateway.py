@@ -3,20 +3,23 @@ account, amounts exactly in minor units (JPY, KWD), our application fee, refunds
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from billing import service as billing_service
 from billing.errors import ConnectedAccountCannotCharge, StripeRequestFailed, StripeUnavailable
 from billing.fees import application_fee
 from billing.gateway import StripeGateway
+from billing.models import StripeEvent
 from core.clock import utcnow
 from core.db import Database
 from core.settings import Settings
-from tests.fakes.stripe_server import FakeStripe
+from tests.fakes.stripe_server import EventEmitter, FakeStripe
 from tests.fixtures.billing import BillingTenant
 
 
@@ -319,3 +322,32 @@ async def test_only_an_onboarded_connected_account_can_charge(
             await billing_service.chargeable_account(db, tenant_id)
         await db.rollback()
     await gateway.aclose()
+
+
+async def test_the_fakes_events_reach_the_webhook_inbox_once_whatever_the_order(
+    chargeable_tenant: BillingTenant,
+    stripe_webhooks: EventEmitter,
+    gateway: StripeGateway,
+    stripe_fake: FakeStripe,
+    database: Database,
+) -> None:
+    """Duplicated and reversed deliveries, signed with the suite's Connect secret, each stored once for the tenant."""
+    stripe_webhooks.configure(hold=True, duplicate=True)
+    account = chargeable_tenant.account_id
+    intent = await gateway.create_payment_intent(
+        account, amount=1500, currency="JPY", application_fee_amount=50, metadata={}, idempotency_key=key()
+    )
+    stripe_fake.pay(intent.id)
+    held = [event["id"] for event in stripe_webhooks.held() if event.get("account") == account]
+    assert [stripe_webhooks.events[i]["type"] for i in held] == [
+        "payment_intent.created",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+    ]
+    deliveries = await asyncio.to_thread(stripe_webhooks.deliver, held, reversed=True)
+    assert [d.status for d in deliveries] == [200] * 6
+    async with database.public_session() as db:
+        stored = list(await db.scalars(select(StripeEvent).where(StripeEvent.id.in_(held))))
+    assert sorted(e.id for e in stored) == sorted(held)
+    assert {(e.account, str(e.tenant_id)) for e in stored} == {(account, chargeable_tenant.handle.id)}
+    stripe_webhooks.release()  # the platform's application_fee.created, to the platform endpoint

@@ -33,6 +33,7 @@ async def test_shopper_reads_and_changes_their_profile(
     assert shop.status_code == 200
     assert shop.json()["name"] == tenant_a.name
     assert "version" not in shop.json()  # public facts only
+    assert shop.json()["prices_include_tax"] is False
 
 
 async def test_a_token_without_customer_profile_is_refused_with_the_scope_named(
