@@ -97,6 +97,16 @@ class PaymentRead(ResourceRead):
     created_at: datetime
 
 
+class PaymentSummary(BaseModel):
+    """The order's money at a glance, over its payments and refunds."""
+
+    received: int = Field(description="What the succeeded payments received.")
+    refunded: int = Field(description="What succeeded refunds gave back.")
+    refunds_pending: int = Field(description="What refunds not yet confirmed by Stripe hold.")
+    refundable: int = Field(description="`received - refunded - refunds_pending`: what a refund may still take.")
+    disputed: bool
+
+
 class RefundLineRead(BaseModel):
     order_line_id: uuid.UUID
     quantity: int
@@ -162,6 +172,7 @@ class OrderRead(OrderSummary):
     tax_lines: list[dict[str, Any]]
     note: str = Field(description="The shopper's note at checkout.")
     lines: list[OrderLineRead]
+    payment_summary: PaymentSummary
     payments: list[PaymentRead]
     refunds: list[RefundRead]
     fulfillments: list[FulfillmentRead]

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principals import Principal
 from billing.payments import ledger_repository as payments
-from billing.payments.models import PaymentStatus
+from billing.payments.models import IntentStatus, Payment, PaymentStatus, Refund, RefundStatus
 from billing.payments.status import derive
 from commerce.events import service as events
 from commerce.orders import repository
@@ -37,6 +37,7 @@ from commerce.orders.schemas import (
     OrderRead,
     OrderSummary,
     PaymentRead,
+    PaymentSummary,
     RefundRead,
     TimelineEntryRead,
 )
@@ -71,6 +72,8 @@ async def order_detail(db: AsyncSession, order_id: uuid.UUID) -> OrderRead:
 
 async def detail_of(db: AsyncSession, order: Order) -> OrderRead:
     summary = OrderSummary.model_validate(order).model_dump()
+    payment_rows = await payments.payments_of(db, order.id)
+    refund_rows = await payments.refunds_of(db, order.id)
     return OrderRead.model_validate(
         {
             **summary,
@@ -88,12 +91,26 @@ async def detail_of(db: AsyncSession, order: Order) -> OrderRead:
                     "lines",
                 )
             },
-            "payments": [PaymentRead.model_validate(p) for p in await payments.payments_of(db, order.id)],
-            "refunds": [RefundRead.model_validate(r) for r in await payments.refunds_of(db, order.id)],
+            "payment_summary": payment_summary(payment_rows, refund_rows),
+            "payments": [PaymentRead.model_validate(p) for p in payment_rows],
+            "refunds": [RefundRead.model_validate(r) for r in refund_rows],
             "fulfillments": [FulfillmentRead.model_validate(f) for f in await repository.fulfillments_of(db, order.id)],
             "timeline": [TimelineEntryRead.model_validate(e) for e in await repository.timeline(db, order.id)],
         },
         from_attributes=True,
+    )
+
+
+def payment_summary(payment_rows: Sequence[Payment], refund_rows: Sequence[Refund]) -> PaymentSummary:
+    received = sum(p.amount_received for p in payment_rows if p.status is IntentStatus.SUCCEEDED)
+    refunded = sum(r.amount for r in refund_rows if r.status is RefundStatus.SUCCEEDED)
+    pending = sum(r.amount for r in refund_rows if r.status is RefundStatus.PENDING)
+    return PaymentSummary(
+        received=received,
+        refunded=refunded,
+        refunds_pending=pending,
+        refundable=max(received - refunded - pending, 0),
+        disputed=any(p.disputed for p in payment_rows),
     )
 
 

@@ -77,6 +77,13 @@ async def test_concurrent_refunds_never_refund_more_than_was_paid(
 
     detail = (await orders_client.get(f"/admin/v1/orders/{order.id}", headers=order.headers)).json()
     assert detail["payment_status"] == "partially_refunded"
+    assert detail["payment_summary"] == {
+        "received": 10_000,
+        "refunded": 9_000,
+        "refunds_pending": 0,
+        "refundable": 1_000,
+        "disputed": False,
+    }
     assert [entry["kind"] for entry in detail["timeline"]].count("refunded") == 3
 
 
