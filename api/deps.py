@@ -26,6 +26,7 @@ from fastapi.security import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import idempotency
 from api.middleware import TENANT_SCOPE_KEY
 from api.state import AppState
 from auth import scopes
@@ -87,11 +88,13 @@ async def _committed(db: AsyncSession) -> AsyncIterator[None]:
 
 async def public_unit_of_work(state: State) -> AsyncIterator[AsyncSession]:
     async with state.database.public_session() as db, _committed(db):
+        idempotency.enlist(db, public=True)  # the platform surface's Idempotency-Key is claimed in this transaction
         yield db
 
 
 async def tenant_unit_of_work(state: State, tenant: Tenant) -> AsyncIterator[AsyncSession]:
     async with tenant_session(state.database, tenant) as db, _committed(db):
+        idempotency.enlist(db, public=False)  # a tenant surface's Idempotency-Key is claimed in this transaction
         yield db
 
 

@@ -13,7 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from core.db import DATABASE_OUTAGES
-from core.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, DatabaseUnavailable, InvalidInput, Problem
+from core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_TYPE_BASE,
+    DatabaseUnavailable,
+    IdempotencyKeyRequired,
+    InvalidInput,
+    Problem,
+)
 from tenants.errors import (
     InvalidTenantIdentifier,
     TenantLookupUnavailable,
@@ -96,6 +103,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        if any(_missing_idempotency_key(e) for e in exc.errors()):
+            return problem_response(IdempotencyKeyRequired(), request.url.path)
         errors = [
             {"loc": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
@@ -112,6 +121,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             "code": code,
         }
         return ProblemResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _missing_idempotency_key(error: Any) -> bool:
+    # The header a route requires through api.idempotency.IdempotencyKeyRequired: its own problem and code, 400.
+    return error.get("type") == "missing" and tuple(error.get("loc", ())) == ("header", "Idempotency-Key")
 
 
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:

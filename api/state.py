@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from celery import Celery
 
 from auth.operators.tokens import TokenSigner
 from auth.runtime import AuthRuntime
 from billing.gateway import StripeGateway
+from core.clock import utcnow
 from core.db import Database
 from core.jobs import outbox_session_info
 from core.metrics import ProductMetrics
@@ -31,6 +34,8 @@ class AppState:
     metrics: ProductMetrics
     stripe: StripeGateway | None  # None: billing is disabled (no Stripe secret key)
     relay: OutboxRelay  # hands this process's committed jobs to the broker, on its own thread
+    # "Now" for request rules that keep time in the database (idempotency keys' expiry); tests move it.
+    clock: Callable[[], datetime] = utcnow
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:

@@ -164,3 +164,22 @@ class InvalidSchemaName(Problem):
 class NoSchemaScope(Problem):
     code = "no_schema_scope"
     title = "A tenant-scoped transaction was started without a tenant."
+
+
+# Idempotency keys (core.idempotency, docs/api.md#idempotency).
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was already used for a different request (method, path or body)."
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    title = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class IdempotencyKeyRequired(BadRequest):
+    code = "idempotency_key_required"
+    title = "This operation requires an Idempotency-Key header."

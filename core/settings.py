@@ -59,6 +59,8 @@ class HttpSettings(BaseModel):
     # and closes the connection (`commerce serve` / `commerce dev`; another server must set its own limits).
     max_header_bytes: int = Field(default=32_768, ge=1_024)
     max_headers: int = Field(default=100, ge=10)
+    # How long the first response to an Idempotency-Key is replayed (docs/api.md#idempotency); Stripe's 24 h.
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
 
 
 class MetricsSettings(BaseModel):
@@ -163,6 +165,8 @@ class CelerySettings(BaseModel):
     usage_collection_interval_seconds: float = Field(default=3600.0, gt=0)
     # How often checkout's expired stock reservations are swept (per active tenant, through the fan-out).
     reservation_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    # How often expired idempotency keys are deleted (per active tenant through the fan-out, and the platform's).
+    idempotency_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @property
     def broker(self) -> str:

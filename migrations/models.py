@@ -26,6 +26,7 @@ import commerce.orders.models
 import commerce.shipping.models
 import commerce.shop.models
 import commerce.tax.models
+import core.idempotency
 import core.outbox
 import tenants.models
 from core.db import PUBLIC_SCHEMA, PublicBase, TenantBase, sqlalchemy_url

@@ -122,6 +122,16 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "schedule": settings.stripe.event_sweep_interval_seconds,
                 "kwargs": {"task_name": "orders.resubmit_refunds"},
             },
+            # Expired idempotency keys (docs/api.md#idempotency) are deleted: each tenant's, and the platform's.
+            "idempotency.sweep_keys": {
+                "task": "tenants.fan_out",
+                "schedule": settings.celery.idempotency_sweep_interval_seconds,
+                "kwargs": {"task_name": "idempotency.sweep_keys"},
+            },
+            "idempotency.sweep_platform_keys": {
+                "task": "idempotency.sweep_platform_keys",
+                "schedule": settings.celery.idempotency_sweep_interval_seconds,
+            },
             # The webhook inbox's safety net: events whose processing job was lost are queued again.
             "billing.retry_pending_events": {
                 "task": "billing.retry_pending_events",

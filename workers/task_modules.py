@@ -13,4 +13,5 @@ TASK_MODULES = (
     "workers.customers.tasks",
     "workers.inventory.tasks",
     "workers.orders.tasks",
+    "workers.idempotency.tasks",
 )

@@ -23,10 +23,15 @@ from api.admin import (
     staff,
     taxes,
 )
+from api.idempotency import IdempotentRoute
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 
-router = APIRouter(prefix="/admin/v1", responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope))
+router = APIRouter(
+    route_class=IdempotentRoute,
+    prefix="/admin/v1",
+    responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope),
+)
 router.include_router(auth.router)
 router.include_router(shop.router)
 router.include_router(billing.router)

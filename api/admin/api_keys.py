@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import ApiKeysRead, ApiKeysWrite, State, Tenant, TenantSession
+from api.headers import no_store
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.api_keys import service as api_keys_service
 from auth.api_keys.errors import ApiKeyLimitReached, ApiKeyNotFound
 from auth.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 
-router = APIRouter(prefix="/api-keys", tags=["admin: API keys"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api-keys", tags=["admin: API keys"])
 
 
 def _created(key: object, secret: str) -> ApiKeyCreated:
@@ -21,6 +23,7 @@ def _created(key: object, secret: str) -> ApiKeyCreated:
     "",
     status_code=201,
     response_model=ApiKeyCreated,
+    dependencies=[Depends(no_store)],  # it carries a secret: no cache keeps it, nor the idempotency store
     operation_id="api_keys_create",
     responses=problems(ApiKeyLimitReached),
 )
@@ -42,6 +45,7 @@ async def list_api_keys(db: TenantSession, staff: ApiKeysRead) -> ApiKeyList:
 @router.post(
     "/{key_id}/roll",
     response_model=ApiKeyCreated,
+    dependencies=[Depends(no_store)],  # it carries a secret: no cache keeps it, nor the idempotency store
     operation_id="api_keys_roll",
     responses=problems(ApiKeyNotFound),
 )

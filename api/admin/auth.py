@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import CurrentStaff, State, Tenant, TenantSession, client_ip
 from api.headers import no_store
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidCredentials, InvalidRefreshToken, InvalidToken, RefreshTokenReused
 from auth.grants.service import IssuedTokens
@@ -11,7 +12,7 @@ from auth.staff import service as staff_service
 from auth.staff.schemas import StaffLogin, StaffRefresh, StaffTokenRead
 from core.errors import TooManyAttempts
 
-router = APIRouter(prefix="/auth", tags=["admin: auth"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/auth", tags=["admin: auth"])
 
 
 def token_read(issued: IssuedTokens) -> StaffTokenRead:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 
 from api.billing_deps import Stripe
 from api.deps import SettingsRead, SettingsWrite, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from auth.errors import InvalidToken, MissingScope
 from billing import service as billing_service
@@ -17,7 +18,7 @@ from billing.errors import (
 from billing.gateway import AccountLinkUrl
 from billing.schemas import BillingAccountRead, OnboardingLinkRead
 
-router = APIRouter(prefix="/billing", tags=["admin: billing"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/billing", tags=["admin: billing"])
 
 
 # A route-level status replaces the router's entry for that status: repeat the tenant surface's problems.

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.catalog import collections as collections_service
 from commerce.catalog.errors import (
@@ -30,7 +31,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/collections", tags=["admin: collections"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/collections", tags=["admin: collections"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 StartingAfter = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

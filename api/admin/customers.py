@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CustomersRead, CustomersWrite, IfMatch, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.customers.models import Customer
 from commerce.customers import privacy
@@ -35,7 +36,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/customers", tags=["admin: customers"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/customers", tags=["admin: customers"])
 
 
 _NOT_FOUND = (CustomerNotFound, TenantNotFound)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import DiscountsRead, DiscountsWrite, IfMatch, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.catalog.errors import UnknownProducts
 from commerce.discounts import service as discounts_service
@@ -19,7 +20,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/discounts", tags=["admin: discounts"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/discounts", tags=["admin: discounts"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

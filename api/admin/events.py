@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import EventsRead, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.events import service as events_service
 from commerce.events.errors import EventNotFound
@@ -17,7 +18,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/events", tags=["admin: events"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/events", tags=["admin: events"])
 
 
 @router.get("", response_model=EventList, operation_id="events_list", responses=problems(InvalidCursor))

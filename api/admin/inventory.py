@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatch, InventoryRead, InventoryWrite, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.inventory import service as inventory_service
 from commerce.inventory.errors import (
@@ -33,7 +34,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(tags=["admin: inventory"])
+router = APIRouter(route_class=IdempotentRoute, tags=["admin: inventory"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import OAuthClientsRead, OAuthClientsWrite, State, Tenant, TenantSession
+from api.headers import no_store
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.oauth import service as oauth_service
 from auth.oauth.errors import NotConfidential, OAuthClientLimitReached, OAuthClientNotFound
@@ -17,7 +19,7 @@ from auth.oauth.schemas import (
     OAuthClientUpdate,
 )
 
-router = APIRouter(prefix="/oauth-clients", tags=["admin: OAuth clients"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/oauth-clients", tags=["admin: OAuth clients"])
 
 
 def _created(client: OAuthClient, secret: str | None) -> OAuthClientCreated:
@@ -30,6 +32,7 @@ def _created(client: OAuthClient, secret: str | None) -> OAuthClientCreated:
     "",
     status_code=201,
     response_model=OAuthClientCreated,
+    dependencies=[Depends(no_store)],  # it carries a secret: no cache keeps it, nor the idempotency store
     operation_id="oauth_clients_create",
     responses=problems(OAuthClientLimitReached),
 )
@@ -75,6 +78,7 @@ async def update_oauth_client(
 @router.post(
     "/{client_pk}/roll-secret",
     response_model=OAuthClientCreated,
+    dependencies=[Depends(no_store)],  # it carries a secret: no cache keeps it, nor the idempotency store
     operation_id="oauth_clients_roll_secret",
     responses=problems(OAuthClientNotFound, NotConfidential),
 )

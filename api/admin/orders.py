@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import IfMatch, OrdersRead, OrdersWrite, State, TenantSession, etag, tag
+from api.idempotency import HEADER, IdempotencyKeyRequired, IdempotentRoute
 from api.problems import problems
 from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnavailable
 from billing.payments.models import PaymentStatus, Refund
@@ -20,7 +21,6 @@ from commerce.orders import service as orders_service
 from commerce.orders.errors import (
     FulfillmentExceedsOrder,
     FulfillmentNotFound,
-    MissingIdempotencyKey,
     NothingToFulfil,
     OrderCanceled,
     OrderNotCancelable,
@@ -49,22 +49,15 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/orders", tags=["admin: orders"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/orders", tags=["admin: orders"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]
 _NOT_FOUND = (OrderNotFound, TenantNotFound)
 _CHANGE = (*_NOT_FOUND, VersionMismatch)
-# TODO(lead): once `idem` is on main, add `dependencies=[IdempotencyKeyRequired]` to refunds_create (it documents
-# the header and refuses a missing one with idem's problem); this header stays: the refund id derives from it.
-IdempotencyKeyHeader = Annotated[
-    Text | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=255,
-        description="Required: a retry with the same key returns the same refund, never a second one.",
-    ),
-]
+# ``IdempotencyKeyRequired`` (in the route's dependencies) requires and documents the header and the idempotency
+# layer replays the response; the refund also reads the key: its id derives from it (one refund per key).
+IdempotencyKeyValue = Annotated[Text | None, Header(alias=HEADER, include_in_schema=False)]
 
 
 async def _detail(db: TenantSession, order: Order, response: Response) -> OrderRead:
@@ -245,9 +238,9 @@ async def mark_fulfillment_delivered(
     status_code=201,
     response_model=RefundRead,
     operation_id="orders_refunds_create",
+    dependencies=[IdempotencyKeyRequired],
     responses=problems(
         *_CHANGE,
-        MissingIdempotencyKey,
         OrderNotPaid,
         RefundExceedsRefundable,
         RefundQuantityExceeded,
@@ -264,14 +257,13 @@ async def refund_order(
     staff: OrdersWrite,
     state: State,
     if_match: IfMatch,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: IdempotencyKeyValue = None,
 ) -> Refund:
     """Refund an amount, or lines (each unit's share of its line's total) plus an optional shipping amount, on the
     payment's connected account. Never more than what was paid, whatever runs concurrently: the refund is held
     `pending` first, then sent to Stripe; Stripe refusing it makes it `failed` (its amount is refundable again).
     Its final status also follows Stripe's webhooks. `Idempotency-Key` is required."""
-    if not idempotency_key:
-        raise MissingIdempotencyKey()
+    assert idempotency_key is not None  # IdempotencyKeyRequired refused the request without it
     if state.stripe is None:
         raise BillingNotConfigured()
     refund = await refunds.request_refund(

@@ -5,18 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ProductsRead, ProductsWrite, TenantSession
+from api.idempotency import HEADER, IdempotentRoute
 from api.problems import problems
 from commerce.catalog import imports as imports_service
 from commerce.catalog.errors import IdempotencyKeyReused, ImportFileInvalid, ImportInProgress, ProductImportNotFound
 from commerce.catalog.models import ImportFormat
 from commerce.catalog.schemas import ProductImportRead
-from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/products/imports", tags=["admin: products"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/products/imports", tags=["admin: products"])
 
 _FILE_BODY = {
     "requestBody": {
@@ -46,13 +46,15 @@ async def create_product_import(
     format: Annotated[
         ImportFormat | None, Query(description="`jsonl` or `csv`; by default from the Content-Type.")
     ] = None,
-    idempotency_key: Annotated[
-        Text | None,
-        Header(max_length=255, description="The same key with the same file returns the same import."),
-    ] = None,
 ) -> ProductImportRead:
-    """Upload a file of products; a job imports it. Poll the returned import (`Location`) for its outcome."""
+    """Upload a file of products; a job imports it. Poll the returned import (`Location`) for its outcome.
+
+    With an `Idempotency-Key`, the same key with the same file returns the same import, even after the 24 h
+    replay window of the API's keys (docs/api.md#idempotency): the import keeps its key.
+    """
     file_format = imports_service.format_of(request.headers.get("content-type"), format)
+    # Declared (and validated) once for every unsafe route by api.idempotency; the import also keeps it.
+    idempotency_key = request.headers.get(HEADER)
     created, _ = await imports_service.create_import(
         db, await request.body(), file_format=file_format, idempotency_key=idempotency_key, actor=staff
     )

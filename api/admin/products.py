@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatch, ProductsRead, ProductsWrite, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.catalog import service as catalog_service
 from commerce.catalog.errors import (
@@ -36,7 +37,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/products", tags=["admin: products"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/products", tags=["admin: products"])
 
 _WRITE_PROBLEMS = (HandleAlreadyExists, SkuAlreadyExists, VariantOptionsTaken, InvalidVariantOptions)
 

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from api.deps import ApiKeysRead, ApiKeysWrite, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.publishable_keys import service as publishable_keys_service
 from auth.publishable_keys.errors import PublishableKeyLimitReached, PublishableKeyNotFound
@@ -18,7 +19,7 @@ from auth.publishable_keys.schemas import (
     PublishableKeyRead,
 )
 
-router = APIRouter(prefix="/publishable-keys", tags=["admin: publishable keys"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/publishable-keys", tags=["admin: publishable keys"])
 
 
 def _created(key: PublishableKey, secret: str) -> PublishableKeyCreated:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatch, ShippingRead, ShippingWrite, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.shipping import service as shipping_service
 from commerce.shipping.errors import ShippingRateNotFound, ShippingZoneNotFound
@@ -25,7 +26,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/shipping-zones", tags=["admin: shipping"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/shipping-zones", tags=["admin: shipping"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import IfMatch, SettingsRead, SettingsWrite, TenantRead, TenantSession, etag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from api.responses import model_response
 from commerce.shop import service as shop_service
@@ -11,7 +12,7 @@ from commerce.shop.schemas import ShopRead, ShopUpdate
 from core.errors import VersionMismatch
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/shop", tags=["admin: shop"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/shop", tags=["admin: shop"])
 
 
 # A route-level status replaces the router's entry for that status: repeat the tenant surface's 404.

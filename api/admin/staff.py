@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 
 from api.admin.auth import token_read
 from api.deps import StaffRead, StaffWrite, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InsufficientRole, InvalidActionToken, StaffMemberNotFound, WeakPassword
 from auth.staff import service as staff_service
@@ -33,7 +34,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/staff", tags=["admin: staff"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/staff", tags=["admin: staff"])
 
 
 @router.get("", response_model=Page[StaffMemberRead], operation_id="staff_list", responses=problems(InvalidCursor))

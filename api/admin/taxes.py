@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import IfMatch, TaxesRead, TaxesWrite, TenantSession, tag
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.tax import service as tax_service
 from commerce.tax.errors import (
@@ -33,7 +34,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(tags=["admin: taxes"])
+router = APIRouter(route_class=IdempotentRoute, tags=["admin: taxes"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

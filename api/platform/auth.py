@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.deps import PublicSession, State, client_ip
 from api.headers import no_store
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidCredentials
 from auth.operators import service as operators_service
@@ -11,7 +12,7 @@ from auth.operators.schemas import AccessTokenRead, OperatorLogin
 from auth.operators.tokens import IssuedToken
 from core.errors import TooManyAttempts
 
-router = APIRouter(prefix="/auth", tags=["platform: auth"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/auth", tags=["platform: auth"])
 
 
 @router.post(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from api.billing_deps import Stripe
 from api.deps import CurrentOperator, PublicSession, State
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from billing import service as billing_service
@@ -16,7 +17,9 @@ from tenants import service as tenants_service
 from tenants.errors import TenantNotFound
 from tenants.models import TenantStatus
 
-router = APIRouter(prefix="/tenants", tags=["platform: billing"], responses=problems(InvalidToken))
+router = APIRouter(
+    route_class=IdempotentRoute, prefix="/tenants", tags=["platform: billing"], responses=problems(InvalidToken)
+)
 
 
 @router.get(

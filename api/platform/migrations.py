@@ -3,12 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentOperator, PublicSession, State
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from tenants import service as tenants_service
 from tenants.schemas import FleetSummary
 
-router = APIRouter(prefix="/migrations", tags=["platform: migrations"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/migrations", tags=["platform: migrations"])
 
 
 @router.get("", response_model=FleetSummary, operation_id="migrations_summary", responses=problems(InvalidToken))

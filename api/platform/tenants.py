@@ -3,9 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import CurrentOperator, IfMatch, PublicSession, State, tag
+from api.headers import no_store
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from commerce.provisioning import provision_tenant
@@ -33,7 +35,9 @@ from tenants.schemas import (
     TenantUpdate,
 )
 
-router = APIRouter(prefix="/tenants", tags=["platform: tenants"], responses=problems(InvalidToken))
+router = APIRouter(
+    route_class=IdempotentRoute, prefix="/tenants", tags=["platform: tenants"], responses=problems(InvalidToken)
+)
 
 
 @router.post(
@@ -42,6 +46,7 @@ router = APIRouter(prefix="/tenants", tags=["platform: tenants"], responses=prob
     response_model=TenantCreated,
     operation_id="tenants_create",
     responses=problems(TenantSlugTaken),
+    dependencies=[Depends(no_store)],  # the owner's one-time password: no cache keeps it, nor the idempotency store
 )
 async def create_tenant(
     body: TenantCreate, state: State, db: PublicSession, operator: CurrentOperator

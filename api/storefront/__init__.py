@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.idempotency import IdempotentRoute
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
 from api.storefront import catalog, customer, orders, shop
 from auth.errors import InvalidToken, MissingScope
 
-router = APIRouter(prefix="/storefront/v1", responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope))
+router = APIRouter(
+    route_class=IdempotentRoute,
+    prefix="/storefront/v1",
+    responses=problems(*TENANT_SURFACE_PROBLEMS, InvalidToken, MissingScope),
+)
 router.include_router(shop.router)
 router.include_router(customer.router)
 router.include_router(orders.router)

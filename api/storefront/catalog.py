@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CatalogReader, TenantRead
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.catalog import storefront as storefront_service
 from commerce.catalog.errors import CollectionNotFound, InvalidSearchQuery, ProductNotFound
@@ -17,7 +18,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(tags=["storefront: catalog"])
+router = APIRouter(route_class=IdempotentRoute, tags=["storefront: catalog"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 StartingAfter = Annotated[Text | None, Query(description="Id of the last item of the previous page.")]

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import CustomerProfile, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.customers.models import Customer
 from commerce.customers import service as customers_service
@@ -14,7 +15,7 @@ from commerce.customers.schemas import AddressCreate, AddressRead, AddressUpdate
 from core.pagination import Page
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/customer", tags=["storefront: customer"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/customer", tags=["storefront: customer"])
 
 _NOT_FOUND = (CustomerNotFound, TenantNotFound)
 

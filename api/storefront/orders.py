@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CatalogReader, CustomerOrders, State, Tenant, TenantSession
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from commerce.orders import storefront as storefront_orders
 from commerce.orders.errors import InvalidOrderLink, OrderNotFound
@@ -18,7 +19,7 @@ from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from core.validation import Text
 from tenants.errors import TenantNotFound
 
-router = APIRouter(tags=["storefront: orders"])
+router = APIRouter(route_class=IdempotentRoute, tags=["storefront: orders"])
 
 _NOT_FOUND = (OrderNotFound, TenantNotFound)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import StorefrontToken, TenantRead
+from api.idempotency import IdempotentRoute
 from api.problems import problems
 from api.responses import model_response
 from commerce.shop import service as shop_service
@@ -10,7 +11,7 @@ from commerce.shop.errors import ShopNotFound
 from commerce.shop.schemas import StorefrontShopRead
 from tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/shop", tags=["storefront: shop"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/shop", tags=["storefront: shop"])
 
 
 @router.get(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import IdempotencyKeyReused as IdempotencyKeyReused  # one code, re-exported
 
 
 class ProductNotFound(NotFound):
@@ -51,11 +52,6 @@ class ProductNotInCollection(NotFound):
 class UnknownProducts(InvalidInput):
     code = "unknown_products"
     title = "Some of the products do not exist."
-
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "idempotency_key_reused"
-    title = "This Idempotency-Key was used with a different file."
 
 
 class ImportFileInvalid(InvalidInput):

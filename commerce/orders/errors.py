@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -63,10 +63,3 @@ class OrderNotPaid(Conflict):
 class InvalidOrderLink(Forbidden):
     code = "invalid_order_link"
     title = "The order link is invalid or has expired."
-
-
-class MissingIdempotencyKey(BadRequest):
-    """Until the idempotency layer (``api.idempotency.IdempotencyKeyRequired``) is merged: refunds need the key."""
-
-    code = "refund_idempotency_key_required"
-    title = "A refund needs an Idempotency-Key header."

@@ -8,6 +8,7 @@ every request of the interleaved tests runs on the same PostgreSQL backend.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -105,6 +106,22 @@ async def test_a_write_is_at_most_four_round_trips(counted: CountedApp, tenant_a
     assert warm.json()["version"] == cold.json()["version"] + 1
     # BEGIN with the routing, the UPDATE ... RETURNING, COMMIT; plus the credential look-up when not cached.
     assert (cold_trips, warm_trips) == (4, 3)
+
+
+async def test_an_idempotency_key_costs_its_claim_and_its_stored_response(
+    counted: CountedApp, tenant_a: TenantHandle
+) -> None:
+    await counted.request("GET", "/admin/v1/shop", headers=tenant_a.headers)  # the credential is cached
+    key = {**tenant_a.headers, "idempotency-key": f"hot-path-{uuid.uuid4()}"}
+
+    keyed, keyed_trips = await counted.request("PATCH", "/admin/v1/shop", json={"name": "Keyed"}, headers=key)
+    replay, replay_trips = await counted.request("PATCH", "/admin/v1/shop", json={"name": "Keyed"}, headers=key)
+
+    assert (keyed.status_code, replay.headers["idempotent-replayed"]) == (200, "true")
+    # The 3 of a write (test above), plus the claim (lock + insert) and the stored response, in its transaction.
+    assert keyed_trips == 3 + 2
+    # BEGIN with the routing, the claim that finds the key taken, reading the stored response, COMMIT.
+    assert replay_trips == 4
 
 
 async def test_an_unchanged_write_keeps_the_version(client: httpx.AsyncClient, tenant_a: TenantHandle) -> None:

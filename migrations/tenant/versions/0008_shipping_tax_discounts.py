@@ -1,7 +1,7 @@
 """shipping zones and rates, tax classes and rates, discounts and their redemptions, shop prices_include_tax
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-06 10:50:42.673262
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
