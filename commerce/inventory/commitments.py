@@ -147,6 +147,28 @@ async def release(db: AsyncSession, *, references: Sequence[str], actor: Princip
     return -sum(change.delta for change in changes)
 
 
+async def release_units(
+    db: AsyncSession, variant_id: uuid.UUID, quantity: int, *, references: Sequence[str], actor: Principal | None
+) -> int:
+    """Give back up to ``quantity`` units of one variant that ``references`` hold (a refunded unit the order no
+    longer owes), from its locations in id order; returns how many."""
+    changes: list[Change] = []
+    remaining = quantity
+    for (held_variant, location_id), units in sorted((await held(db, references)).items()):
+        if held_variant != variant_id or remaining == 0:
+            continue
+        take = min(units, remaining)
+        level = await repository.change_quantity(
+            db, repository.at(variant_id, location_id), committed=-take, condition=InventoryLevel.committed >= take
+        )
+        if level is None:
+            continue
+        remaining -= take
+        changes.append(Change(level, QuantityName.COMMITTED, -take, AdjustmentReason.REFUND_RELEASE, references[0]))
+    await log_changes(db, changes, actor)
+    return quantity - remaining
+
+
 async def restock(
     db: AsyncSession, location_id: uuid.UUID, units: Sequence[Units], *, reference: str, actor: Principal | None
 ) -> None:

@@ -94,6 +94,7 @@ class AdjustmentReason(StrEnum):
     FULFILLED = "fulfilled"  # on_hand and committed down: units shipped
     ORDER_CANCELED = "order_canceled"  # committed down: the promise released
     REFUND_RESTOCK = "refund_restock"  # on_hand up: refunded units back on the shelf
+    REFUND_RELEASE = "refund_release"  # committed down: refunded units the order no longer ships
 
 
 MERCHANT_REASONS = frozenset(

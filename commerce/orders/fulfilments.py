@@ -1,7 +1,7 @@
 """Fulfilling an order: some or all of its lines ship from one location, with the carrier's tracking.
 
-Under the order's lock: each line's ``fulfilled_quantity`` grows by what ships (never past its quantity: 409
-``fulfillment_exceeds_order``), stock leaves the building (``commerce.inventory.commitments.ship``: ``on_hand``
+Under the order's lock: each line's ``fulfilled_quantity`` grows by what ships (never past what is still to
+ship, ``OrderLine.to_fulfil``: 409 ``fulfillment_exceeds_order``), stock leaves the building (``commerce.inventory.commitments.ship``: ``on_hand``
 down at the location, ``committed`` down where the order holds it), the fulfilment status is re-derived, the
 timeline says ``fulfilled``, ``order.fulfilled`` is recorded, and the shipping confirmation is queued.
 A canceled order is not fulfilled (409 ``order_canceled``).
@@ -33,11 +33,7 @@ async def fulfil(
         raise OrderCanceled()
     lines = {line.id: line for line in order.lines}
     if body.lines is None:
-        wanted = {
-            line.id: line.quantity - line.fulfilled_quantity
-            for line in order.lines
-            if line.requires_shipping and line.fulfilled_quantity < line.quantity
-        }
+        wanted = {line.id: line.to_fulfil for line in order.lines if line.requires_shipping and line.to_fulfil}
         if not wanted:
             raise NothingToFulfil()
     else:
@@ -48,10 +44,8 @@ async def fulfil(
             wanted[item.order_line_id] = wanted.get(item.order_line_id, 0) + item.quantity
     for line_id, quantity in wanted.items():
         line = lines[line_id]
-        if line.fulfilled_quantity + quantity > line.quantity:
-            raise FulfillmentExceedsOrder(
-                order_line_id=str(line_id), remaining=line.quantity - line.fulfilled_quantity, requested=quantity
-            )
+        if quantity > line.to_fulfil:
+            raise FulfillmentExceedsOrder(order_line_id=str(line_id), remaining=line.to_fulfil, requested=quantity)
         line.fulfilled_quantity += quantity
     fulfillment = Fulfillment(
         order_id=order.id,

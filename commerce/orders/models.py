@@ -145,6 +145,10 @@ class OrderLine(TenantBase):
         CheckConstraint("fulfilled_quantity >= 0 AND fulfilled_quantity <= quantity", "fulfilled_within_quantity"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", "refunded_within_quantity"),
         CheckConstraint(
+            "unshipped_refunded_quantity >= 0 AND fulfilled_quantity + unshipped_refunded_quantity <= quantity",
+            "unshipped_refunded_within_quantity",
+        ),
+        CheckConstraint(
             "unit_price >= 0 AND subtotal >= 0 AND discount_total >= 0 AND tax_total >= 0 AND total >= 0",
             "amounts_not_negative",
         ),
@@ -171,8 +175,15 @@ class OrderLine(TenantBase):
     discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
     fulfilled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # Refunded units that had not shipped: no longer owed, never to ship (their stock promise was released).
+    unshipped_refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+    @property
+    def to_fulfil(self) -> int:
+        """Units still to ship: neither shipped nor refunded before they shipped."""
+        return max(self.quantity - self.fulfilled_quantity - self.unshipped_refunded_quantity, 0)
 
 
 class OrderEventKind(StrEnum):

@@ -40,6 +40,8 @@ from billing.payments import ledger
 from billing.payments import ledger_repository as payments_repository
 from billing.payments.models import Payment, Refund, RefundStatus
 from commerce.inventory import commitments
+from commerce.inventory.errors import LocationInactive, UnknownLocation
+from commerce.orders import repository as orders_repository
 from commerce.orders import service as orders
 from commerce.orders.errors import (
     OrderNotPaid,
@@ -240,7 +242,12 @@ async def record_outcome(
             if order_line is not None:
                 order_line.refunded_quantity = max(order_line.refunded_quantity - int(line["quantity"]), 0)
     if status is RefundStatus.SUCCEEDED and previous is RefundStatus.PENDING:
-        await _restock(db, order, refund)
+        await _return_stock(db, order, refund)
+        # Refunded units that had not shipped are no longer owed: the rest may now be all shipped.
+        order.fulfillment_status = orders.derive_fulfillment_status(
+            order, await orders_repository.fulfillments_of(db, order.id)
+        )
+        orders.complete_if_done(order)
         jobs.enqueue(db, SEND_REFUND_NOTICE, order_id=str(order.id), refund_id=str(refund.id))
     data = _refund_data(refund)
     if status is RefundStatus.SUCCEEDED:
@@ -267,19 +274,34 @@ async def record_outcome(
     return refund
 
 
-async def _restock(db: AsyncSession, order: Order, refund: Refund) -> None:
-    if refund.restock_location_id is None or not refund.lines:
+async def _return_stock(db: AsyncSession, order: Order, refund: Refund) -> None:
+    """The stock side of a succeeded refund, per refunded line: units not shipped yet are taken first; they are no
+    longer owed (``unshipped_refunded_quantity``) and the order's commitment on them is released. The rest had
+    shipped (a return): they go back on hand at ``restock_location_id`` if the merchant asked."""
+    lines = {str(line.id): line for line in order.lines}
+    references = commitments.order_references(order.id, order.checkout_id)
+    returned: list[commitments.Units] = []
+    for entry in refund.lines:
+        line = lines.get(entry["order_line_id"])
+        if line is None:
+            continue
+        quantity = int(entry["quantity"])
+        unshipped = min(quantity, line.to_fulfil)
+        line.unshipped_refunded_quantity += unshipped
+        shipped = quantity - unshipped
+        if line.variant_id is None:  # deleted from the catalog since: no stock to move
+            continue
+        if unshipped:
+            await commitments.release_units(db, line.variant_id, unshipped, references=references, actor=None)
+        if shipped:
+            returned.append(commitments.Units(variant_id=line.variant_id, quantity=shipped))
+    if refund.restock_location_id is None or not returned:
         return
-    variants = {line.id: line.variant_id for line in order.lines}
-    units = [
-        commitments.Units(variant_id=variant_id, quantity=int(line["quantity"]))
-        for line in refund.lines
-        if (variant_id := variants.get(uuid.UUID(line["order_line_id"]))) is not None
-    ]
     try:
-        await commitments.restock(db, refund.restock_location_id, units, reference=f"order:{order.id}", actor=None)
-    except Exception:  # a location deactivated meanwhile: the money went back; the stock stays for the merchant
-        log.warning("refund restock skipped", extra={"refund_id": str(refund.id)}, exc_info=True)
+        await commitments.restock(db, refund.restock_location_id, returned, reference=references[0], actor=None)
+    except (UnknownLocation, LocationInactive):  # checked before any change: the transaction is intact
+        # The location was deactivated since the request: the money went back; the stock is the merchant's call.
+        log.warning("refund restock skipped", extra={"refund_id": str(refund.id)})
 
 
 def _refund_data(refund: Refund) -> dict[str, Any]:

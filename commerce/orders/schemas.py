@@ -49,6 +49,7 @@ class OrderLineRead(ResourceRead):
     discounts: list[dict[str, Any]]
     fulfilled_quantity: int
     refunded_quantity: int
+    unshipped_refunded_quantity: int = Field(description="Refunded units that had not shipped: never to ship.")
 
 
 class OrderSummary(ResourceRead):

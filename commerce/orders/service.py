@@ -209,12 +209,12 @@ async def mark_delivered(
 
 
 def derive_fulfillment_status(order: Order, fulfillments: Sequence[Fulfillment]) -> FulfillmentStatus:
-    """Over the lines that ship: none fulfilled -> unfulfilled; every unit still owed (not refunded) fulfilled ->
+    """Over the lines that ship: none fulfilled -> unfulfilled; nothing left to ship (``OrderLine.to_fulfil``) ->
     fulfilled, or delivered once every fulfilment is; otherwise partially fulfilled."""
     shipping = [line for line in order.lines if line.requires_shipping]
     if not any(line.fulfilled_quantity for line in shipping):
         return FulfillmentStatus.UNFULFILLED
-    if any(line.fulfilled_quantity < line.quantity - line.refunded_quantity for line in shipping):
+    if any(line.to_fulfil for line in shipping):
         return FulfillmentStatus.PARTIALLY_FULFILLED
     if fulfillments and all(fulfillment.delivered_at is not None for fulfillment in fulfillments):
         return FulfillmentStatus.DELIVERED

@@ -130,7 +130,33 @@ async def test_a_refund_without_an_idempotency_key_is_refused(
     assert response.json()["code"] == "idempotency_key_required"
 
 
-async def test_a_refund_by_lines_restocks_and_gives_the_fee_share_back(
+async def stock_and_order(
+    client: httpx.AsyncClient,
+    tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    make_variant: MakeVariant,
+    make_location: MakeLocation,
+    *,
+    on_hand: int,
+    quantity: int,
+    **order: Any,
+) -> tuple[uuid.UUID, str, PaidOrder]:
+    """A variant with ``on_hand`` units at a new location, and a paid order of ``quantity`` committed there."""
+    variant = await make_variant(tenant.handle)
+    location = await make_location(tenant.handle)
+    adjusted = await client.post(
+        "/admin/v1/inventory-levels/adjust",
+        json={"variant_id": str(variant), "location_id": location["id"], "delta": on_hand, "reason": "received"},
+        headers=tenant.handle.headers,
+    )
+    assert adjusted.status_code == 200, adjusted.text
+    paid = await make_paid_order(
+        tenant, [LineSpec(variant, quantity, 1_000)], commit_at=uuid.UUID(location["id"]), **order
+    )
+    return variant, location["id"], paid
+
+
+async def test_a_refund_of_shipped_lines_restocks_and_gives_the_fee_share_back(
     orders_client: httpx.AsyncClient,
     chargeable_tenant: BillingTenant,
     make_paid_order: MakePaidOrder,
@@ -139,16 +165,27 @@ async def test_a_refund_by_lines_restocks_and_gives_the_fee_share_back(
     database: Database,
 ) -> None:
     tenant = chargeable_tenant.handle
-    variant = await make_variant(tenant)
-    location = await make_location(tenant)
-    order = await make_paid_order(
-        chargeable_tenant, [LineSpec(variant, 3, 1_000)], shipping_total=600, application_fee=360
+    variant, location, order = await stock_and_order(
+        orders_client,
+        chargeable_tenant,
+        make_paid_order,
+        make_variant,
+        make_location,
+        on_hand=5,
+        quantity=3,
+        shipping_total=600,
+        application_fee=360,
     )
+    shipped = await orders_client.post(
+        f"/admin/v1/orders/{order.id}/fulfillments", json={"location_id": location}, headers=order.headers
+    )
+    assert shipped.status_code == 201, shipped.text
+    assert (await stock_of(orders_client, tenant, variant))["on_hand"] == 2
     body = {
         "lines": [{"order_line_id": str(order.line_ids[0]), "quantity": 2}],
         "shipping_amount": 600,
         "reason": "requested_by_customer",
-        "restock_location_id": location["id"],
+        "restock_location_id": location,
     }
     response = await refund(orders_client, order, body)
 
@@ -158,7 +195,7 @@ async def test_a_refund_by_lines_restocks_and_gives_the_fee_share_back(
     assert created["status"] == "succeeded"
     assert created["lines"] == [{"order_line_id": str(order.line_ids[0]), "quantity": 2, "amount": 2_000}]
     level = await stock_of(orders_client, tenant, variant)
-    assert level["on_hand"] == 2
+    assert (level["on_hand"], level["committed"]) == (4, 0)  # the two returned units are back on the shelf
     payment, _ = await ledger(database, order)
     # 2,600 of 3,600 refunded with the fee: 360 * 2600 / 3600 = 260.
     assert (payment.amount_refunded, payment.application_fee_refunded) == (2_600, 260)
@@ -173,6 +210,36 @@ async def test_a_refund_by_lines_restocks_and_gives_the_fee_share_back(
     assert detail["payment_status"] == "refunded"
     assert detail["lines"][0]["refunded_quantity"] == 3
     assert detail["refunds"][-1]["amount"] == 1_000
+    assert (await stock_of(orders_client, tenant, variant))["on_hand"] == 4  # no restock asked for the last one
+
+
+async def test_refunding_units_not_yet_shipped_releases_their_commitment(
+    orders_client: httpx.AsyncClient,
+    chargeable_tenant: BillingTenant,
+    make_paid_order: MakePaidOrder,
+    make_variant: MakeVariant,
+    make_location: MakeLocation,
+) -> None:
+    tenant = chargeable_tenant.handle
+    variant, location, order = await stock_and_order(
+        orders_client, chargeable_tenant, make_paid_order, make_variant, make_location, on_hand=5, quantity=3
+    )
+    body = {"lines": [{"order_line_id": str(order.line_ids[0]), "quantity": 1}], "restock_location_id": location}
+    response = await refund(orders_client, order, body)
+    assert response.status_code == 201, response.text
+    level = await stock_of(orders_client, tenant, variant)
+    # Never shipped: nothing comes back on hand; the order no longer owes it, so its promise is released.
+    assert (level["on_hand"], level["committed"], level["available"]) == (5, 2, 3)
+
+    rest = await orders_client.post(
+        f"/admin/v1/orders/{order.id}/fulfillments", json={"location_id": location}, headers=order.headers
+    )
+    assert rest.status_code == 201, rest.text
+    assert rest.json()["lines"] == [{"order_line_id": str(order.line_ids[0]), "quantity": 2}]
+    level = await stock_of(orders_client, tenant, variant)
+    assert (level["on_hand"], level["committed"], level["available"]) == (3, 0, 3)
+    detail = (await orders_client.get(f"/admin/v1/orders/{order.id}", headers=order.headers)).json()
+    assert (detail["fulfillment_status"], detail["payment_status"]) == ("fulfilled", "partially_refunded")
 
 
 async def test_stripe_refusing_a_refund_frees_its_amount(
