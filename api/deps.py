@@ -185,6 +185,8 @@ CustomersRead = Annotated[Principal, StaffScope("customers:read")]
 CustomersWrite = Annotated[Principal, StaffScope("customers:write")]
 InventoryRead = Annotated[Principal, StaffScope("inventory:read")]
 InventoryWrite = Annotated[Principal, StaffScope("inventory:write")]
+OrdersRead = Annotated[Principal, StaffScope("orders:read")]
+OrdersWrite = Annotated[Principal, StaffScope("orders:write")]
 ShippingRead = Annotated[Principal, StaffScope("shipping:read")]
 ShippingWrite = Annotated[Principal, StaffScope("shipping:write")]
 TaxesRead = Annotated[Principal, StaffScope("taxes:read")]
@@ -289,6 +291,7 @@ CatalogReader = Annotated[Principal, Security(catalog_reader, scopes=["storefron
 StorefrontToken = Annotated[Principal, Security(storefront_principal)]
 CustomerToken = Annotated[Principal, Security(storefront_customer)]
 CustomerProfile = Annotated[Principal, Security(storefront_customer, scopes=["customer:profile"])]
+CustomerOrders = Annotated[Principal, Security(storefront_customer, scopes=["customer:orders"])]
 
 
 async def signed_in_staff(

@@ -71,3 +71,20 @@ class WebhookReceipt(BaseModel):
     id: str
     duplicate: bool = Field(description="The event was already stored: it is not processed again.")
     status: EventStatus
+
+
+class CurrencyFees(BaseModel):
+    """The platform's application fees from one tenant in one currency, in its minor units."""
+
+    currency: str
+    payments: int = Field(description="Succeeded payments counted.")
+    amount_received: int = Field(description="What those payments received.")
+    application_fees: int = Field(description="The application fees of those payments.")
+    application_fees_refunded: int = Field(description="The part of them given back with refunds.")
+    net: int = Field(description="`application_fees - application_fees_refunded`: what the platform kept.")
+
+
+class TenantFeesRead(BaseModel):
+    object: str = "tenant_fees"
+    tenant_id: uuid.UUID
+    currencies: list[CurrencyFees] = Field(description="One entry per currency the tenant was paid in.")

@@ -100,6 +100,11 @@ class AuthSettings(BaseModel):
     # The link in a staff invitation mail: the merchant dashboard's page that asks for a password and calls
     # POST /admin/v1/staff/invitations/accept. Placeholders: {token} (required), {slug}, {origin}.
     invitation_url_template: str = "https://dashboard.example.com/invitations/accept?shop={slug}&token={token}"
+    # The signed link to a guest's order in the order confirmation mail: how long it works, and the storefront's
+    # page it opens (which calls GET /storefront/v1/orders/{order_id}?token=...). Placeholders: {token},
+    # {order_id} (both required), {origin}.
+    order_link_ttl_seconds: int = Field(default=90 * 86_400, ge=3_600)
+    order_link_url_template: str = "{origin}/orders/{order_id}?token={token}"
     # OAuth endpoints refuse plain HTTP unless this is off (development and tests on http://*.localhost).
     oauth_require_https: bool = True
     # Verified tenant credentials (staff tokens, API keys, OAuth tokens) are cached per process, so most
@@ -118,6 +123,14 @@ class AuthSettings(BaseModel):
         """The secret key is the built-in one (public, in this repository) or another placeholder: tokens signed
         with it can be forged by anyone. Only ``commerce dev`` may run on it."""
         return self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS
+
+    @field_validator("order_link_url_template")
+    @classmethod
+    def _order_link_placeholders(cls, template: str) -> str:
+        fields = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        if not {"token", "order_id"} <= fields or not fields <= {"token", "order_id", "origin"}:
+            raise ValueError("the order link template takes {token} and {order_id}, and optionally {origin}")
+        return template
 
     @field_validator("invitation_url_template")
     @classmethod

@@ -46,7 +46,9 @@ async def send_welcome(
         "slug": tenant.slug,
         "shop_host": f"{tenant.slug}.{settings.tenancy.base_domain}" if settings.tenancy.base_domain else None,
     }
-    return await _send(sender, shop, settings, owner.email, f"Your shop {shop.name} is ready", "welcome", context)
+    return await send_templated(
+        sender, shop, settings, owner.email, f"Your shop {shop.name} is ready", "welcome", context
+    )
 
 
 async def send_staff_invitation(
@@ -89,7 +91,7 @@ async def send_staff_invitation(
         "role": member.role.value.replace("_", " "),
     }
     subject = f"You are invited to join {shop.name}"
-    return await _send(sender, shop, settings, member.email, subject, "staff_invitation", context)
+    return await send_templated(sender, shop, settings, member.email, subject, "staff_invitation", context)
 
 
 async def send_password_reset(
@@ -121,7 +123,7 @@ async def send_password_reset(
     shop = await shop_service.get_shop(db)
     context = {**branding(shop, settings), **link, "customer_name": customer.name}
     subject = f"Reset your password at {shop.name}"
-    return await _send(sender, shop, settings, customer.email, subject, "password_reset", context)
+    return await send_templated(sender, shop, settings, customer.email, subject, "password_reset", context)
 
 
 async def _single_use_link(
@@ -140,7 +142,7 @@ async def _single_use_link(
     return {"link": url(token), "valid_for": duration(ttl_seconds)}
 
 
-async def _send(
+async def send_templated(
     sender: MailSender,
     shop: ShopSettings,
     settings: Settings,

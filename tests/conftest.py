@@ -45,6 +45,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.faults",
     "tests.fixtures.checkout",
+    "tests.fixtures.orders",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,6 +23,7 @@ from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from commerce.checkout import webhooks as checkout_webhooks
+from commerce.orders import webhooks as order_webhooks
 from core import outbox
 from core.jobs import Job
 from core.logging import tenant_slug_var
@@ -82,9 +83,11 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
     """A Celery app with every declared task bound to it. No connection is made until it is used."""
     for module in TASK_MODULES:  # declares the tasks (no side effects beyond the declarations)
         importlib.import_module(module)
-    # The payment events' handlers live in commerce, which billing's inbox may not import: registered here, in
-    # every process that receives (the API builds this app too) or processes (the worker) Stripe events.
+    # The payment, refund and dispute events' handlers live in commerce, which billing's inbox may not import:
+    # registered here, in every process that receives (the API builds this app too) or processes (the worker)
+    # Stripe events.
     checkout_webhooks.install()
+    order_webhooks.install()
 
     broker = settings.celery.broker
     app = Celery("commerce", broker=broker, backend=_result_backend(settings, broker), set_as_current=False)
@@ -121,6 +124,12 @@ def create_celery(settings: Settings, *, runtime: WorkerRuntime | None = None) -
                 "task": "tenants.fan_out",
                 "schedule": settings.celery.cart_sweep_interval_seconds,
                 "kwargs": {"task_name": "checkout.sweep"},
+            },
+            # Refunds committed pending but never acknowledged by Stripe are sent again under their key.
+            "orders.resubmit_refunds": {
+                "task": "tenants.fan_out",
+                "schedule": settings.stripe.event_sweep_interval_seconds,
+                "kwargs": {"task_name": "orders.resubmit_refunds"},
             },
             # Expired idempotency keys (docs/api.md#idempotency) are deleted: each tenant's, and the platform's.
             "idempotency.sweep_keys": {

@@ -13,5 +13,6 @@ TASK_MODULES = (
     "workers.customers.tasks",
     "workers.inventory.tasks",
     "workers.checkout.tasks",
+    "workers.orders.tasks",
     "workers.idempotency.tasks",
 )

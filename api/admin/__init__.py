@@ -14,6 +14,7 @@ from api.admin import (
     events,
     inventory,
     oauth_clients,
+    orders,
     product_imports,
     products,
     publishable_keys,
@@ -44,6 +45,7 @@ router.include_router(events.router)
 router.include_router(publishable_keys.router)
 router.include_router(customers.router)
 router.include_router(inventory.router)
+router.include_router(orders.router)
 router.include_router(shipping.router)
 router.include_router(taxes.router)
 router.include_router(discounts.router)

@@ -5,14 +5,17 @@ import uuid
 from fastapi import APIRouter, Response
 
 from api.billing_deps import Stripe
-from api.deps import CurrentOperator, PublicSession
+from api.deps import CurrentOperator, PublicSession, State
 from api.idempotency import IdempotentRoute
 from api.problems import problems
 from auth.errors import InvalidToken
 from billing import service as billing_service
 from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnavailable
-from billing.schemas import BillingAccountRead, BillingStatus
+from billing.payments import ledger
+from billing.schemas import BillingAccountRead, BillingStatus, TenantFeesRead
+from tenants import service as tenants_service
 from tenants.errors import TenantNotFound
+from tenants.models import TenantStatus
 
 router = APIRouter(
     route_class=IdempotentRoute, prefix="/tenants", tags=["platform: billing"], responses=problems(InvalidToken)
@@ -49,3 +52,26 @@ async def sync_tenant_billing(
     if account.status is BillingStatus.NOT_CREATED:
         response.status_code = 202
     return account
+
+
+# Tenants whose schema holds a ledger (a provisioning, failed or purged tenant has none to read).
+_WITH_LEDGER = frozenset({TenantStatus.ACTIVE, TenantStatus.SUSPENDED, TenantStatus.DELETING})
+
+
+@router.get(
+    "/{tenant_id}/billing/fees",
+    response_model=TenantFeesRead,
+    operation_id="tenant_billing_fees_get",
+    responses=problems(TenantNotFound),
+)
+async def get_tenant_fees(
+    tenant_id: uuid.UUID, db: PublicSession, operator: CurrentOperator, state: State
+) -> TenantFeesRead:
+    """The application fees the platform collected from the tenant's payments, per currency: fees of succeeded
+    payments minus fees refunded, with counts, read from the tenant's payment ledger (works without Stripe
+    configured: it reads only our ledger)."""
+    tenant = await tenants_service.get_tenant(db, tenant_id)
+    currencies = []
+    if tenant.status in _WITH_LEDGER:
+        currencies = await ledger.fees_collected(state.database.tenant_reader(tenant.schema_name))
+    return TenantFeesRead(tenant_id=tenant.id, currencies=currencies)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.idempotency import IdempotentRoute
 from api.problems import TENANT_SURFACE_PROBLEMS, problems
-from api.storefront import carts, catalog, customer, shop
+from api.storefront import carts, catalog, customer, orders, shop
 from auth.errors import InvalidToken, MissingScope
 
 router = APIRouter(
@@ -16,5 +16,6 @@ router = APIRouter(
 )
 router.include_router(shop.router)
 router.include_router(customer.router)
+router.include_router(orders.router)
 router.include_router(catalog.router)
 router.include_router(carts.router)

@@ -90,7 +90,11 @@ class AdjustmentReason(StrEnum):
     RESERVATION_CREATED = "reservation_created"
     RESERVATION_RELEASED = "reservation_released"
     RESERVATION_EXPIRED = "reservation_expired"
-    ORDER_PLACED = "order_placed"  # an order took the units: reserved (or available) -> committed
+    ORDER_PLACED = "order_placed"  # committed up: units promised to an order
+    FULFILLED = "fulfilled"  # on_hand and committed down: units shipped
+    ORDER_CANCELED = "order_canceled"  # committed down: the promise released
+    REFUND_RESTOCK = "refund_restock"  # on_hand up: refunded units back on the shelf
+    REFUND_RELEASE = "refund_release"  # committed down: refunded units the order no longer ships
 
 
 MERCHANT_REASONS = frozenset(
@@ -120,6 +124,8 @@ class InventoryAdjustment(TenantBase):
         Index(None, "variant_id", "created_at", "id"),
         Index(None, "location_id", "created_at", "id"),
         Index(None, "created_at", "id"),
+        # What an order still holds is summed from its rows (commerce.inventory.commitments).
+        Index(None, "reference", postgresql_where=text("reference IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -266,6 +266,20 @@ async def tracked_variants_without_stock(db: AsyncSession) -> list[uuid.UUID]:
     return list(await db.scalars(query))
 
 
+async def committed_by_reference(db: AsyncSession, references: Sequence[str]) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    """(variant, location, units) still committed under ``references``: the sum of the ledger's ``committed``
+    deltas written with them (an order's commit, and its shipments and releases), where positive."""
+    total = func.sum(InventoryAdjustment.delta)
+    query = (
+        select(InventoryAdjustment.variant_id, InventoryAdjustment.location_id, total)
+        .where(InventoryAdjustment.reference.in_(list(references)), InventoryAdjustment.quantity == "committed")
+        .group_by(InventoryAdjustment.variant_id, InventoryAdjustment.location_id)
+        .having(total > 0)
+        .order_by(InventoryAdjustment.variant_id, InventoryAdjustment.location_id)
+    )
+    return [(row[0], row[1], int(row[2])) for row in await db.execute(query)]
+
+
 async def first_location(db: AsyncSession) -> Location | None:
     location: Location | None = await db.scalar(select(Location).order_by(Location.created_at, Location.id).limit(1))
     return location

@@ -1,6 +1,6 @@
 """What happens to an order when a payment path changes it: the calls checkout's ``finalize`` and the
-payment webhooks make, in the order's transaction. Each writes the order's timeline; the orders domain
-adds what follows (the confirmation mail, ...)."""
+payment webhooks make, in the order's transaction. Each writes the order's timeline; ``order_placed`` also
+queues the order confirmation mail (``mail.send_order_confirmation``, sent by a worker after the commit)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principals import Principal
 from billing.payments.models import Payment
 from commerce.orders.models import Order, OrderEvent, OrderEventKind
+from core import jobs
+
+SEND_ORDER_CONFIRMATION = "mail.send_order_confirmation"
 
 
 async def add_timeline_entry(
@@ -34,8 +37,10 @@ async def add_timeline_entry(
 
 
 async def order_placed(db: AsyncSession, order: Order, *, actor: Principal | None = None) -> None:
-    """The order was just created from its cart (by whichever path finalised it first)."""
+    """The order was just created from its cart (by whichever path finalised it first): the timeline says so and
+    the shopper's confirmation (with the signed link to the order) is queued in the same transaction."""
     await add_timeline_entry(db, order, OrderEventKind.PLACED, {"number": order.number}, actor=actor)
+    jobs.enqueue(db, SEND_ORDER_CONFIRMATION, order_id=str(order.id))
 
 
 async def order_paid(db: AsyncSession, order: Order, payment: Payment) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -124,6 +125,15 @@ class Order(TenantBase):
     )
 
 
+# The admin search's email prefix, case-insensitive (commerce.orders.repository._search): a LIKE 'prefix%' on
+# lower(email) needs the pattern operator class.
+Index(
+    "ix_orders_lower_email",
+    func.lower(Order.email).label("lower_email"),
+    postgresql_ops={"lower_email": "text_pattern_ops"},
+)
+
+
 class OrderLine(TenantBase):
     """One line as sold. ``variant_id``/``product_id`` are references, not foreign keys: the catalog may
     delete them; the snapshot stays."""
@@ -134,6 +144,10 @@ class OrderLine(TenantBase):
         CheckConstraint("quantity > 0", "quantity_positive"),
         CheckConstraint("fulfilled_quantity >= 0 AND fulfilled_quantity <= quantity", "fulfilled_within_quantity"),
         CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", "refunded_within_quantity"),
+        CheckConstraint(
+            "unshipped_refunded_quantity >= 0 AND fulfilled_quantity + unshipped_refunded_quantity <= quantity",
+            "unshipped_refunded_within_quantity",
+        ),
         CheckConstraint(
             "unit_price >= 0 AND subtotal >= 0 AND discount_total >= 0 AND tax_total >= 0 AND total >= 0",
             "amounts_not_negative",
@@ -161,8 +175,15 @@ class OrderLine(TenantBase):
     discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
     fulfilled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # Refunded units that had not shipped: no longer owed, never to ship (their stock promise was released).
+    unshipped_refunded_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+    @property
+    def to_fulfil(self) -> int:
+        """Units still to ship: neither shipped nor refunded before they shipped."""
+        return max(self.quantity - self.fulfilled_quantity - self.unshipped_refunded_quantity, 0)
 
 
 class OrderEventKind(StrEnum):

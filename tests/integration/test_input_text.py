@@ -187,9 +187,13 @@ async def test_every_string_field_of_every_operation_refuses_nul(
     register_client: RegisterClient,
     browser_for: Callable[[TenantHandle], Browser],
 ) -> None:
-    # The storefront's routes need the shopper's profile, the public catalog or carts: a token with all three reaches them.
+    # The storefront's routes need the shopper's profile, orders, the public catalog or carts: a token with all reaches them.
     shopper = await shopper_token(
-        app, tenant_a, register_client, browser_for(tenant_a), "customer:profile storefront:catalog storefront:carts"
+        app,
+        tenant_a,
+        register_client,
+        browser_for(tenant_a),
+        "customer:profile customer:orders storefront:catalog storefront:carts",
     )
     credentials = {
         "/platform/": operator.headers,
@@ -201,6 +205,8 @@ async def test_every_string_field_of_every_operation_refuses_nul(
     async with asgi_client(app, origin(tenant_a)) as http:
         for probe in walked:
             headers = next((h for prefix, h in credentials.items() if probe.path.startswith(prefix)), {})
+            # Routes that require an Idempotency-Key (refunds, checkout completion) validate the body only with one.
+            headers = {**headers, "idempotency-key": str(uuid.uuid4())}
             kwargs: dict[str, Any] = {"params": probe.params, "headers": headers}
             if probe.where == "body":
                 kwargs["json"] = probe.body
