@@ -115,7 +115,7 @@ def dev_pay(
     if not separator or not intent_id.startswith("pi_"):
         err.print("[red]error[/red] invalid_input: a client secret looks like pi_..._secret_...")
         raise typer.Exit(2)
-    settings = load_settings(database=False)
+    settings = load_settings(console=True, database=False)
     path = Path(settings.data_dir) / STATE_FILE
     if not path.exists():
         err.print(

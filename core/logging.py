@@ -120,8 +120,9 @@ class RedactSecrets(logging.Filter):
 
 
 # Their INFO is machinery, not news, on a developer's console: the embedded server's command lines,
-# Alembic's per-revision chatter, the in-process worker's per-task lines. Warnings still show.
-_CHATTY_IN_DEVELOPMENT = ("pgserver", "alembic", "kombu", "celery")
+# Alembic's per-revision chatter, the in-process worker's per-task lines, each HTTP call to Stripe (or its fake).
+# Warnings still show.
+_CHATTY_IN_DEVELOPMENT = ("pgserver", "alembic", "kombu", "celery", "httpx")
 
 
 def configure_logging(settings: LogSettings, *, console: bool = False) -> None:

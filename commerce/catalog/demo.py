@@ -16,6 +16,7 @@ from commerce.catalog import service as catalog_service
 from commerce.catalog.models import Product
 from commerce.catalog.schemas import CollectionCreate, CollectionProductsSet, ProductCreate
 from commerce.inventory import demo as inventory_demo
+from commerce.shipping import demo as shipping_demo
 from tenants.context import TenantContext
 
 # (title, product type, tags, options {name: values}, USD price in cents, collections)
@@ -137,9 +138,11 @@ async def seed_catalog(db: AsyncSession) -> int:
 async def seed_storefront(
     db: AsyncSession, auth: AuthRuntime, tenant: TenantContext, *, with_key: bool
 ) -> tuple[int, str | None]:
-    """The demo catalog (if the shop has none) and, with ``with_key``, a publishable key to read it with."""
+    """The demo catalog, its stock and shipping (each if the shop has none) and, with ``with_key``, a publishable
+    key to read it with."""
     created = await seed_catalog(db)
     await inventory_demo.seed_stock(db)
+    await shipping_demo.seed_shipping(db)
     if not with_key:
         return created, None
     body = PublishableKeyCreate(name="Demo storefront", allowed_origins=["http://localhost:3000"])

@@ -124,7 +124,7 @@ async def get_zone(db: AsyncSession, zone_id: uuid.UUID, *, lock: bool = False) 
     return zone
 
 
-async def create_zone(db: AsyncSession, body: ShippingZoneCreate, *, actor: Principal) -> ShippingZone:
+async def create_zone(db: AsyncSession, body: ShippingZoneCreate, *, actor: Principal | None) -> ShippingZone:
     zone = ShippingZone(name=body.name, regions=list(body.regions), version=1)
     db.add(zone)
     await resources.flush(db)
@@ -188,7 +188,7 @@ def _check_ranges(rate: ShippingRate) -> None:
 
 
 async def create_rate(
-    db: AsyncSession, zone_id: uuid.UUID, body: ShippingRateCreate, *, actor: Principal
+    db: AsyncSession, zone_id: uuid.UUID, body: ShippingRateCreate, *, actor: Principal | None
 ) -> ShippingRate:
     await get_zone(db, zone_id)
     defaults: dict[str, Any] = {"min_subtotal": {}, "max_subtotal": {}, "free_above": {}}
