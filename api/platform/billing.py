@@ -11,7 +11,7 @@ from api.problems import problems
 from auth.errors import InvalidToken
 from billing import service as billing_service
 from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnavailable
-from billing.payments import ledger
+from billing.payments import refund_rules
 from billing.schemas import BillingAccountRead, BillingStatus, TenantFeesRead
 from tenants import service as tenants_service
 from tenants.errors import TenantNotFound
@@ -73,5 +73,5 @@ async def get_tenant_fees(
     tenant = await tenants_service.get_tenant(db, tenant_id)
     currencies = []
     if tenant.status in _WITH_LEDGER:
-        currencies = await ledger.fees_collected(state.database.tenant_reader(tenant.schema_name))
+        currencies = await refund_rules.fees_collected(state.database.tenant_reader(tenant.schema_name))
     return TenantFeesRead(tenant_id=tenant.id, currencies=currencies)

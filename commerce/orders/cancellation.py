@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principals import Principal
 from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnavailable
 from billing.gateway import StripeGateway
-from billing.payments import ledger
 from billing.payments import ledger_repository as payments_repository
+from billing.payments import refund_rules
 from billing.payments.models import IntentStatus, Payment, Refund, RefundStatus
 from commerce.inventory import commitments
 from commerce.orders import refunds
@@ -73,7 +73,7 @@ async def cancel_order(
     if order.status is OrderStatus.CANCELED or any(line.fulfilled_quantity for line in order.lines):
         raise OrderNotCancelable(status=order.status.value, fulfillment_status=order.fulfillment_status.value)
     payments = await payments_repository.lock_payments(db, order.id)
-    left = await ledger.refundable_amounts(db, payments)
+    left = await refund_rules.refundable_amounts(db, payments)
     to_refund = [payment for payment in payments if left[payment.id] > 0]
     to_void = [payment for payment in payments if payment.status in VOIDABLE]
     if (to_refund or to_void) and not stripe_configured:

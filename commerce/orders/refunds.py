@@ -36,8 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principals import Principal
 from billing.errors import BillingNotConfigured, StripeRequestFailed, StripeUnavailable
 from billing.gateway import RefundSnapshot, StripeGateway
-from billing.payments import ledger
 from billing.payments import ledger_repository as payments_repository
+from billing.payments import refund_rules
 from billing.payments.models import Payment, Refund, RefundStatus
 from commerce.inventory import commitments
 from commerce.inventory.errors import LocationInactive, UnknownLocation
@@ -90,7 +90,7 @@ async def request_refund(
     if if_match is not None and order.version != if_match:
         raise VersionMismatch(current_version=order.version)
     payments = await payments_repository.lock_payments(db, order.id)
-    left = await ledger.refundable_amounts(db, payments)
+    left = await refund_rules.refundable_amounts(db, payments)
     if not any(left.values()):
         raise OrderNotPaid() if not any(p.amount_received for p in payments) else RefundExceedsRefundable(refundable=0)
     lines = _line_amounts(order, body) if body.lines is not None else []
@@ -101,7 +101,7 @@ async def request_refund(
     amount = body.amount if body.amount is not None else sum(line["amount"] for line in lines) + body.shipping_amount
     if amount <= 0:
         raise RefundExceedsRefundable("the refunded lines have no amount to refund", refundable=max(left.values()))
-    payment = ledger.choose_payment(payments, left, amount)
+    payment = refund_rules.choose_payment(payments, left, amount)
     if payment is None:
         raise RefundExceedsRefundable(refundable=max(left.values()), requested=amount)
     for line in lines:
@@ -191,7 +191,7 @@ async def submit_refund(db: AsyncSession, gateway: StripeGateway | None, refund_
             refund_application_fee=refund.refund_application_fee,
             reason=refund.reason if refund.reason in _STRIPE_REASONS else None,
             metadata={"refund_id": str(refund.id), "order_id": str(refund.order_id)},
-            idempotency_key=ledger.stripe_refund_key(refund.id),
+            idempotency_key=refund_rules.stripe_refund_key(refund.id),
         )
     except StripeRequestFailed as exc:
         log.warning("stripe refused a refund", extra={"refund_id": str(refund.id), **exc.extra})
@@ -208,7 +208,7 @@ async def apply_snapshot(db: AsyncSession, refund: Refund, snapshot: RefundSnaps
     return await record_outcome(
         db,
         refund.id,
-        ledger.refund_status(snapshot.status),
+        refund_rules.refund_status(snapshot.status),
         stripe_refund_id=snapshot.id,
         failure_reason=snapshot.failure_reason,
     )
@@ -230,7 +230,7 @@ async def record_outcome(
     payment = next(p for p in await payments_repository.lock_payments(db, order.id) if p.id == found.payment_id)
     refund = await payments_repository.get_refund(db, refund_id, lock=True)
     assert refund is not None
-    previous = await ledger.record_outcome(
+    previous = await refund_rules.record_outcome(
         db, refund, payment, status=status, stripe_refund_id=stripe_refund_id, failure_reason=failure_reason
     )
     if previous is status:
