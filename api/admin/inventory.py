@@ -21,6 +21,7 @@ from commerce.inventory.errors import (
 )
 from commerce.inventory.models import InventoryLevel, Location
 from commerce.inventory.schemas import (
+    MAX_QUANTITY,
     AdjustmentRead,
     LevelAdjust,
     LevelRead,
@@ -111,7 +112,10 @@ async def list_inventory_levels(
     staff: InventoryRead,
     variant_id: uuid.UUID | None = None,
     location_id: uuid.UUID | None = None,
-    available_lt: Annotated[int | None, Query(description="Low stock: levels whose `available` is below this.")] = None,
+    available_lt: Annotated[
+        int | None,
+        Query(ge=-MAX_QUANTITY, le=MAX_QUANTITY, description="Low stock: levels whose `available` is below this."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     starting_after: Cursor = None,
 ) -> Page[LevelRead]:

@@ -31,7 +31,7 @@ from commerce.orders.errors import (
     RefundQuantityExceeded,
     UnknownOrderLine,
 )
-from commerce.orders.models import Fulfillment, FulfillmentStatus, Order, OrderEvent, OrderStatus
+from commerce.orders.models import MAX_ORDER_NUMBER, Fulfillment, FulfillmentStatus, Order, OrderEvent, OrderStatus
 from commerce.orders.repository import OrderFilters
 from commerce.orders.schemas import (
     FulfillmentCreate,
@@ -79,7 +79,7 @@ async def list_orders(
     created_lt: Annotated[datetime | None, Query(description="Created before (RFC 3339).")] = None,
     customer_id: uuid.UUID | None = None,
     email: Annotated[Text | None, Query(max_length=320, description="Exact, case-insensitive.")] = None,
-    number: Annotated[int | None, Query(ge=1)] = None,
+    number: Annotated[int | None, Query(ge=1, le=MAX_ORDER_NUMBER)] = None,
     q: Annotated[
         Text | None,
         Query(

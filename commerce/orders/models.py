@@ -44,6 +44,7 @@ from core.ids import new_id
 # Per-tenant order numbers (the sequence lives in the tenant schema). Unique, increasing; a rolled-back
 # finalisation may leave a gap, which is allowed.
 ORDER_NUMBERS = Sequence("order_numbers", start=1001, metadata=TenantBase.metadata)
+MAX_ORDER_NUMBER = 2**63 - 1  # the sequence and the column are bigint: a filter beyond it can match nothing
 
 
 class OrderStatus(StrEnum):
